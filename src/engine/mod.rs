@@ -1,0 +1,295 @@
+//! The engine: `handle(incoming, now) -> replies` for what members type, and `tick(now) -> outgoing` for what
+//! the schedule does. It owns the bank and the store and knows nothing about any chat platform.
+
+mod info;
+mod rounds;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use crate::bank::Bank;
+use crate::command::{self, Command};
+use crate::i18n::{Lang, Msg};
+use crate::message::{ChatRef, Incoming, Outgoing, Reply, ReplyKind};
+use crate::schedule;
+use crate::settings::{ChatDefaults, Limits};
+use crate::store::{ChatRow, ChatSettings, Store, StoreError, UserRow};
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+enum Failure {
+    /// The user's input or situation: tell them, privately, in their chat's language.
+    User(Box<Msg>),
+    /// Our side failed: log it for the operator, tell the user nothing was saved.
+    Internal(String),
+}
+
+impl Failure {
+    fn user(msg: Msg) -> Failure {
+        Failure::User(Box::new(msg))
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+type Handled = Result<Vec<Reply>, Failure>;
+
+/// What the engine knows about the message being handled.
+struct Ctx<'a> {
+    msg: &'a Incoming,
+    chat: ChatRow,
+    user: UserRow,
+    now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    fn lang(&self) -> Lang {
+        self.chat.settings.language
+    }
+
+    fn to_chat(&self, kind: ReplyKind, msg: &Msg) -> Reply {
+        Reply::to_chat(kind, self.lang().render(msg))
+    }
+
+    fn to_user(&self, kind: ReplyKind, msg: &Msg) -> Reply {
+        Reply::to_user(&self.msg.user, kind, self.lang().render(msg))
+    }
+}
+
+/// The drill engine.
+pub struct Engine {
+    bank: Bank,
+    store: Store,
+    defaults: ChatDefaults,
+    limits: Limits,
+}
+
+impl Engine {
+    /// Builds an engine over a bank and a store, with defaults for new chats and input limits.
+    pub fn new(bank: Bank, store: Store, defaults: ChatDefaults, limits: Limits) -> Engine {
+        Engine {
+            bank,
+            store,
+            defaults,
+            limits,
+        }
+    }
+
+    /// The question bank.
+    pub fn bank(&self) -> &Bank {
+        &self.bank
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Makes sure a chat exists and returns the bot's introduction for it. `schedule_on` starts the daily
+    /// schedule for a new chat (the console does; real platforms wait for an admin's `/settings on`).
+    pub fn introduce(
+        &self,
+        chat: &ChatRef,
+        is_private: bool,
+        schedule_on: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, String> {
+        let row = self
+            .ensure_chat(chat, is_private, schedule_on, now)
+            .map_err(|e| e.to_string())?;
+        let s = &row.settings;
+        let msg = Msg::Welcome {
+            private: is_private,
+            post_time: s.post_time.format("%H:%M").to_string(),
+            reveal_time: s.reveal_time.format("%H:%M").to_string(),
+            timezone: s.timezone.name().to_string(),
+        };
+        Ok(Reply::to_chat(ReplyKind::Info, s.language.render(&msg)))
+    }
+
+    /// The language a chat speaks (the default for a chat not seen yet).
+    pub fn chat_language(&self, chat: &ChatRef) -> Lang {
+        self.chat_row(chat)
+            .map(|c| c.settings.language)
+            .unwrap_or(self.defaults.language)
+    }
+
+    /// The settings of a chat, if the bot knows it.
+    pub fn chat_row(&self, chat: &ChatRef) -> Option<ChatRow> {
+        self.store.find_chat(chat.platform, &chat.id).ok().flatten()
+    }
+
+    fn ensure_chat(
+        &self,
+        chat: &ChatRef,
+        is_private: bool,
+        schedule_on: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ChatRow, StoreError> {
+        let settings = ChatSettings::from_defaults(&self.defaults, schedule_on);
+        let seed: i64 = rand::rng().random();
+        let (row, _new) =
+            self.store
+                .ensure_chat(chat.platform, &chat.id, is_private, &settings, seed, now)?;
+        Ok(row)
+    }
+
+    /// Handles one incoming message and returns the replies to send. Never panics on user input; failures on
+    /// our side are logged and answered with a short apology.
+    pub fn handle(&self, msg: &Incoming, now: DateTime<Utc>) -> Vec<Reply> {
+        let command = command::parse(&msg.text);
+        if command == Command::NotACommand {
+            return Vec::new();
+        }
+        let ctx = match self.context(msg, now) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                tracing::error!(error = %e, chat = %msg.chat.id, "cannot load chat or user");
+                let lang = self.defaults.language;
+                return vec![Reply::to_user(
+                    &msg.user,
+                    ReplyKind::Refusal,
+                    lang.render(&Msg::Internal),
+                )];
+            }
+        };
+        match self.dispatch(&ctx, command) {
+            Ok(replies) => replies,
+            Err(Failure::User(m)) => vec![ctx.to_user(ReplyKind::Refusal, &m)],
+            Err(Failure::Internal(e)) => {
+                tracing::error!(error = %e, chat = %msg.chat.id, user = %msg.user.id, text_len = msg.text.len(), "command failed");
+                vec![ctx.to_user(ReplyKind::Refusal, &Msg::Internal)]
+            }
+        }
+    }
+
+    fn context<'a>(&self, msg: &'a Incoming, now: DateTime<Utc>) -> Result<Ctx<'a>, StoreError> {
+        let chat = self.ensure_chat(&msg.chat, msg.is_private, false, now)?;
+        let name = if msg.display_name.trim().is_empty() {
+            &msg.user.id
+        } else {
+            &msg.display_name
+        };
+        let user = self
+            .store
+            .ensure_user(msg.user.platform, &msg.user.id, name.trim())?;
+        Ok(Ctx {
+            msg,
+            chat,
+            user,
+            now,
+        })
+    }
+
+    fn dispatch(&self, ctx: &Ctx<'_>, command: Command) -> Handled {
+        match command {
+            Command::NotACommand => Ok(Vec::new()),
+            Command::Start(_) => {
+                let r = self
+                    .introduce(&ctx.msg.chat, ctx.msg.is_private, false, ctx.now)
+                    .map_err(Failure::Internal)?;
+                Ok(vec![r])
+            }
+            Command::Today => self.today(ctx),
+            Command::Answer(text) => self.answer(ctx, &text),
+            Command::Reveal { personal } => {
+                if personal || !ctx.msg.is_admin || ctx.msg.is_private {
+                    self.personal_reveal(ctx)
+                } else {
+                    self.chat_reveal(ctx)
+                }
+            }
+            Command::Rate(rating) => self.rate(ctx, rating),
+            Command::Leaderboard(period) => self.leaderboard(ctx, period),
+            Command::Stats(name) => self.stats(ctx, name.as_deref()),
+            Command::Topics => Ok(vec![
+                ctx.to_chat(ReplyKind::Info, &self.topics_msg(&ctx.chat)),
+            ]),
+            Command::Help => Ok(vec![ctx.to_chat(
+                ReplyKind::Info,
+                &Msg::Help {
+                    admin: ctx.msg.is_admin,
+                },
+            )]),
+            Command::Settings(s) => self.settings(ctx, s),
+            Command::Skip => self.skip(ctx),
+            Command::Unknown(name) => Err(Failure::user(Msg::UnknownCommand(name))),
+            Command::Malformed { name, problem } => {
+                Err(Failure::user(Msg::Malformed { name, problem }))
+            }
+        }
+    }
+
+    /// Runs the schedule at `now`: posts due questions and reveals due rounds, and returns what to send.
+    /// Safe to call from several processes at once: the database lets only one of them post or reveal.
+    pub fn tick(&self, now: DateTime<Utc>) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        match self.store.scheduled_chats() {
+            Ok(chats) => {
+                for chat in chats {
+                    match self.scheduled_post(&chat, now) {
+                        Ok(Some(o)) => out.push(o),
+                        Ok(None) => {}
+                        Err(Failure::User(m)) => {
+                            tracing::warn!(chat = chat.id, problem = ?m, "scheduled post not made")
+                        }
+                        Err(Failure::Internal(e)) => {
+                            tracing::error!(chat = chat.id, error = %e, "scheduled post failed")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot list scheduled chats"),
+        }
+        match self.store.due_reveals(now) {
+            Ok(rounds) => {
+                for round in rounds {
+                    let chat = match self.store.chat(round.chat_id) {
+                        Ok(Some(chat)) => chat,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            tracing::error!(round = round.id, error = %e, "cannot load chat for reveal");
+                            continue;
+                        }
+                    };
+                    match self.reveal_round(&chat, &round, now) {
+                        Ok(Some(reply)) => out.push(Outgoing {
+                            chat: chat_ref(&chat),
+                            reply,
+                        }),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(round = round.id, error = ?e, "scheduled reveal failed")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot list due reveals"),
+        }
+        out
+    }
+
+    /// The next instant after `now` at which [`Engine::tick`] has something to do, if any.
+    pub fn next_event_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut next = self.store.next_reveal_after(now).ok().flatten();
+        for chat in self.store.scheduled_chats().unwrap_or_default() {
+            let today = schedule::local_date(now, chat.settings.timezone);
+            let has_round = self.store.has_round_on(chat.id, today).unwrap_or(true);
+            if let Some(t) = schedule::next_post_after(&chat.settings, now, has_round) {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        next
+    }
+}
+
+fn chat_ref(chat: &ChatRow) -> ChatRef {
+    ChatRef {
+        platform: chat.platform,
+        id: chat.external_id.clone(),
+    }
+}

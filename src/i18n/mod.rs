@@ -1,0 +1,375 @@
+//! Every user-facing string, one catalogue per language (`zh.rs`, `en.rs`). The engine and the adapters build a
+//! [`Msg`] and call [`Lang::render`]; a message added here must be written in both catalogues or nothing compiles.
+
+mod en;
+mod zh;
+
+use crate::command::{CommandName, Period, Problem, Rating};
+
+/// An interface language, chosen per chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// Simplified Chinese (the default).
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Parses `zh`, `en` and a few common spellings.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_lowercase().as_str() {
+            "zh" | "cn" | "zh-cn" | "zh_cn" | "chinese" | "中文" => Some(Lang::Zh),
+            "en" | "en-us" | "en_us" | "english" | "英文" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The code stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// Renders a message in this language.
+    pub fn render(self, msg: &Msg) -> String {
+        match self {
+            Lang::Zh => zh::render(msg),
+            Lang::En => en::render(msg),
+        }
+    }
+
+    /// The label of a rating button.
+    pub fn rating_label(self, rating: Rating) -> &'static str {
+        match self {
+            Lang::Zh => zh::rating_label(rating),
+            Lang::En => en::rating_label(rating),
+        }
+    }
+
+    /// The console's line above a reply: to the chat, or private to one member.
+    pub fn console_label(self, private_to: Option<&str>) -> String {
+        match self {
+            Lang::Zh => zh::console_label(private_to),
+            Lang::En => en::console_label(private_to),
+        }
+    }
+
+    /// The labels of the buttons under a question post: (answer, show me).
+    pub fn post_button_labels(self) -> (&'static str, &'static str) {
+        match self {
+            Lang::Zh => ("作答", "先看答案"),
+            Lang::En => ("Answer", "Show me"),
+        }
+    }
+}
+
+/// A question as shown in a post or a reveal.
+#[derive(Debug, Clone)]
+pub struct QuestionView {
+    /// The chat's round number.
+    pub number: i64,
+    /// The topic's display name in the chat's language.
+    pub topic: String,
+    /// 1-3.
+    pub difficulty: u8,
+    /// The question text.
+    pub question: String,
+    /// Choices for a multiple-choice question (A, B, ...), empty otherwise.
+    pub choices: Vec<String>,
+}
+
+/// One member's line in the reveal results.
+#[derive(Debug, Clone)]
+pub struct ResultLine {
+    /// Display name.
+    pub name: String,
+    /// Credited score 0-100.
+    pub score: u8,
+    /// Leaderboard points earned.
+    pub points: i64,
+    /// Why the score is what it is.
+    pub verdict: VerdictView,
+    /// Texts of covered key points.
+    pub covered: Vec<String>,
+    /// Texts of missed key points.
+    pub missed: Vec<String>,
+    /// The answer text, when the chat shows answers at the reveal.
+    pub answer: Option<String>,
+}
+
+/// Why an answer scored what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictView {
+    /// Graded on key points.
+    Graded,
+    /// Too short to earn credit.
+    TooShort,
+    /// Copies the model answer.
+    CopiedModel,
+    /// Copies another member's earlier answer.
+    CopiedMember,
+    /// Answered after looking at the model answer.
+    AfterPeek,
+    /// Multiple choice, right.
+    ChoiceRight,
+    /// Multiple choice, wrong.
+    ChoiceWrong,
+}
+
+/// The chat-wide reveal.
+#[derive(Debug, Clone)]
+pub struct RevealView {
+    /// The question.
+    pub question: QuestionView,
+    /// The model answer (Markdown) or the explanation of a multiple-choice question.
+    pub answer: String,
+    /// Correct letters for a multiple-choice question.
+    pub correct: Vec<char>,
+    /// Key point texts.
+    pub points: Vec<String>,
+    /// One line per member who answered, best first.
+    pub results: Vec<ResultLine>,
+    /// Members who looked early and did not answer.
+    pub peeked_only: Vec<String>,
+}
+
+/// The chat's settings, formatted for display.
+#[derive(Debug, Clone)]
+pub struct SettingsView {
+    /// `HH:MM`.
+    pub post_time: String,
+    /// `HH:MM`.
+    pub reveal_time: String,
+    /// IANA name.
+    pub timezone: String,
+    /// Topic keys, empty = all.
+    pub topics: Vec<String>,
+    /// Difficulty range.
+    pub difficulty: (u8, u8),
+    /// Interface language.
+    pub lang: Lang,
+    /// Show answers at the reveal.
+    pub show_answers: bool,
+    /// Daily schedule on.
+    pub scheduled: bool,
+}
+
+/// One leaderboard row.
+#[derive(Debug, Clone)]
+pub struct BoardLine {
+    /// 1-based rank; ties share a rank.
+    pub rank: usize,
+    /// Display name.
+    pub name: String,
+    /// Points in the period.
+    pub points: i64,
+    /// Answers counted in the period.
+    pub answers: i64,
+    /// Whether this is the caller.
+    pub is_caller: bool,
+}
+
+/// A leaderboard for one period.
+#[derive(Debug, Clone)]
+pub struct BoardView {
+    /// Which period.
+    pub period: Period,
+    /// The top lines.
+    pub top: Vec<BoardLine>,
+    /// The caller's line when outside the top.
+    pub caller: Option<BoardLine>,
+}
+
+/// Per-topic figures in `/stats`.
+#[derive(Debug, Clone)]
+pub struct TopicStat {
+    /// Topic display name.
+    pub topic: String,
+    /// Answers.
+    pub answered: i64,
+    /// Average credited score.
+    pub average: f64,
+}
+
+/// A member's statistics in a chat.
+#[derive(Debug, Clone)]
+pub struct StatsView {
+    /// Display name.
+    pub name: String,
+    /// Answers counted (revealed rounds).
+    pub answered: i64,
+    /// Average credited score.
+    pub average: f64,
+    /// All-time points.
+    pub points: i64,
+    /// Current streak in rounds.
+    pub current_streak: i64,
+    /// Best streak.
+    pub best_streak: i64,
+    /// Per topic, most answered first.
+    pub topics: Vec<TopicStat>,
+}
+
+/// One line of `/topics`.
+#[derive(Debug, Clone)]
+pub struct TopicLine {
+    /// Topic key (what `/settings topics` takes).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Questions available.
+    pub questions: usize,
+    /// Whether the chat's rounds draw from it.
+    pub selected: bool,
+}
+
+/// Every message a user can see.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// First contact.
+    Welcome {
+        /// In a private chat rather than a group.
+        private: bool,
+        /// `HH:MM`.
+        post_time: String,
+        /// `HH:MM`.
+        reveal_time: String,
+        /// IANA name.
+        timezone: String,
+    },
+    /// The question of the day.
+    QuestionPost {
+        /// The question.
+        question: QuestionView,
+        /// Local reveal time, `HH:MM` or `MM-DD HH:MM`.
+        reveal_at: String,
+    },
+    /// A sealed answer was saved.
+    AnswerRecorded {
+        /// It replaced an earlier answer.
+        replaced: bool,
+        /// Local reveal time.
+        reveal_at: String,
+        /// The member had already looked at the model answer.
+        after_peek: bool,
+    },
+    /// There is no open question to answer or reveal.
+    NoOpenRound,
+    /// An answer is longer than allowed.
+    AnswerTooLong {
+        /// The limit in characters.
+        max: usize,
+        /// The answer's length.
+        len: usize,
+    },
+    /// A multiple-choice answer that names no valid choice.
+    BadChoice {
+        /// The last valid letter.
+        last: char,
+    },
+    /// A personal early reveal.
+    PersonalReveal {
+        /// The question.
+        question: QuestionView,
+        /// Model answer.
+        answer: String,
+        /// Correct letters for multiple choice.
+        correct: Vec<char>,
+        /// Key points.
+        points: Vec<String>,
+        /// Whether later answers will score nothing (the round is still open).
+        round_open: bool,
+    },
+    /// The chat-wide reveal.
+    Reveal(RevealView),
+    /// An admin-only command from a member.
+    NotAdmin,
+    /// The settings.
+    Settings {
+        /// Current values.
+        view: SettingsView,
+        /// Whether they were just changed.
+        changed: bool,
+    },
+    /// `/settings topics` named topics the bank does not have.
+    UnknownTopics {
+        /// The unknown keys.
+        unknown: Vec<String>,
+        /// The keys there are.
+        known: Vec<String>,
+    },
+    /// The chat's topic and difficulty filter leaves no question.
+    NoQuestions,
+    /// Post and reveal at the same time of day.
+    SameTimes,
+    /// `/skip` with no open round today.
+    NothingToSkip,
+    /// The admin skipped a question; the new post follows.
+    Skipped {
+        /// Number of the skipped round.
+        number: i64,
+    },
+    /// `/rate` before seeing the answer.
+    RateTooEarly,
+    /// A rating was saved.
+    Rated {
+        /// The rating.
+        rating: Rating,
+    },
+    /// A leaderboard.
+    Leaderboard(BoardView),
+    /// Statistics.
+    Stats(StatsView),
+    /// `/stats name` for someone unknown in this chat.
+    UnknownUser(String),
+    /// The caller has no answers yet.
+    NoStatsYet(String),
+    /// `/topics`.
+    Topics(Vec<TopicLine>),
+    /// `/help`.
+    Help {
+        /// Show admin commands too.
+        admin: bool,
+    },
+    /// An unknown command.
+    UnknownCommand(String),
+    /// A command with bad arguments.
+    Malformed {
+        /// The command.
+        name: CommandName,
+        /// What was wrong.
+        problem: Problem,
+    },
+    /// Something failed on our side; nothing was saved.
+    Internal,
+    /// Console: now speaking as.
+    ConsoleAs {
+        /// The member's name.
+        name: String,
+        /// Whether they are an admin.
+        admin: bool,
+    },
+    /// Console: the clock.
+    ConsoleClock {
+        /// Local time in the chat's zone.
+        local: String,
+        /// The zone.
+        timezone: String,
+    },
+    /// Console: `/clock` with a bad argument.
+    ConsoleBadClock(String),
+    /// Console: `/as` with a bad argument.
+    ConsoleBadAs,
+    /// Console: plain text typed.
+    ConsolePlainText,
+    /// Console: console-only commands.
+    ConsoleHelp,
+}
+
+/// Formats a score with one decimal place.
+pub(crate) fn one_decimal(x: f64) -> String {
+    format!("{x:.1}")
+}

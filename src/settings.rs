@@ -1,0 +1,258 @@
+//! Layered configuration with the `config` crate: the built-in `config/default.toml`, then the optional files
+//! `<dir>/default.toml` and `<dir>/local.toml`, then `DRILLBOT__SECTION__KEY` environment variables.
+//! Raw values are parsed once here; an invalid one stops start-up with a message naming the setting.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::command::parse_time;
+use crate::i18n::Lang;
+
+/// The built-in defaults (the same file as `config/default.toml`).
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// A setting that cannot be used, named.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The layers could not be read or merged.
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value is out of range or malformed.
+    #[error("invalid setting {key}: {message}")]
+    Invalid {
+        /// Dotted key, e.g. `chat.timezone`.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Raw {
+    database: RawDatabase,
+    bank: RawBank,
+    chat: RawChat,
+    limits: Limits,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawDatabase {
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawBank {
+    bundled: bool,
+    dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawChat {
+    post_time: String,
+    reveal_time: String,
+    timezone: String,
+    language: String,
+    topics: Vec<String>,
+    min_difficulty: u8,
+    max_difficulty: u8,
+    show_answers: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawLog {
+    level: String,
+}
+
+/// Defaults for a chat the bot meets for the first time.
+#[derive(Debug, Clone)]
+pub struct ChatDefaults {
+    /// Local time of the daily question.
+    pub post_time: NaiveTime,
+    /// Local time of the reveal.
+    pub reveal_time: NaiveTime,
+    /// Time zone.
+    pub timezone: Tz,
+    /// Interface language.
+    pub language: Lang,
+    /// Topic keys, empty = all.
+    pub topics: Vec<String>,
+    /// Difficulty range.
+    pub difficulty: (u8, u8),
+    /// Show answers at the reveal.
+    pub show_answers: bool,
+}
+
+impl Default for ChatDefaults {
+    fn default() -> Self {
+        ChatDefaults {
+            post_time: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+            reveal_time: NaiveTime::from_hms_opt(21, 0, 0).expect("valid time"),
+            timezone: chrono_tz::Asia::Shanghai,
+            language: Lang::Zh,
+            topics: Vec::new(),
+            difficulty: (1, 3),
+            show_answers: false,
+        }
+    }
+}
+
+/// Limits on what users send.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Limits {
+    /// Longest answer accepted, in characters.
+    pub max_answer_chars: usize,
+    /// Shortest answer that can earn credit.
+    pub min_answer_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_answer_chars: 4000,
+            min_answer_chars: 10,
+        }
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// SQLite file.
+    pub database_path: PathBuf,
+    /// Use the built-in bank.
+    pub bank_bundled: bool,
+    /// Extra bank directories.
+    pub bank_dirs: Vec<PathBuf>,
+    /// Chat defaults.
+    pub chat: ChatDefaults,
+    /// Input limits.
+    pub limits: Limits,
+    /// tracing filter.
+    pub log_level: String,
+}
+
+/// Loads settings from the layers, with `config_dir` holding the optional files.
+pub fn load(config_dir: &Path) -> Result<Settings, SettingsError> {
+    let cfg = config::Config::builder()
+        .add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ))
+        .add_source(config::File::from(config_dir.join("default.toml")).required(false))
+        .add_source(config::File::from(config_dir.join("local.toml")).required(false))
+        .add_source(
+            config::Environment::with_prefix("DRILLBOT")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("bank.dirs")
+                .with_list_parse_key("chat.topics")
+                .try_parsing(true),
+        )
+        .build()?;
+    validate(cfg.try_deserialize()?)
+}
+
+fn validate(raw: Raw) -> Result<Settings, SettingsError> {
+    let invalid = |key, message: String| SettingsError::Invalid { key, message };
+    let time = |key, s: &str| {
+        parse_time(s).map_err(|_| invalid(key, format!("\"{s}\" is not a time of day HH:MM")))
+    };
+    let chat = &raw.chat;
+    let post_time = time("chat.post_time", &chat.post_time)?;
+    let reveal_time = time("chat.reveal_time", &chat.reveal_time)?;
+    if post_time == reveal_time {
+        return Err(invalid(
+            "chat.reveal_time",
+            "must differ from chat.post_time".into(),
+        ));
+    }
+    let timezone: Tz = chat.timezone.parse().map_err(|_| {
+        invalid(
+            "chat.timezone",
+            format!(
+                "\"{}\" is not an IANA time zone (e.g. Asia/Shanghai)",
+                chat.timezone
+            ),
+        )
+    })?;
+    let language = Lang::parse(&chat.language).ok_or_else(|| {
+        invalid(
+            "chat.language",
+            format!("\"{}\" is not zh or en", chat.language),
+        )
+    })?;
+    let (lo, hi) = (chat.min_difficulty, chat.max_difficulty);
+    if !(1..=3).contains(&lo) || !(1..=3).contains(&hi) || lo > hi {
+        return Err(invalid(
+            "chat.min_difficulty",
+            format!("difficulty range {lo}-{hi} must lie within 1-3 with min <= max"),
+        ));
+    }
+    if raw.limits.max_answer_chars == 0 || raw.limits.max_answer_chars > 100_000 {
+        return Err(invalid(
+            "limits.max_answer_chars",
+            "must be between 1 and 100000".into(),
+        ));
+    }
+    if raw.limits.min_answer_chars >= raw.limits.max_answer_chars {
+        return Err(invalid(
+            "limits.min_answer_chars",
+            "must be below limits.max_answer_chars".into(),
+        ));
+    }
+    if raw.database.path.as_os_str().is_empty() {
+        return Err(invalid("database.path", "must not be empty".into()));
+    }
+    Ok(Settings {
+        database_path: raw.database.path,
+        bank_bundled: raw.bank.bundled,
+        bank_dirs: raw.bank.dirs,
+        chat: ChatDefaults {
+            post_time,
+            reveal_time,
+            timezone,
+            language,
+            topics: chat
+                .topics
+                .iter()
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            difficulty: (lo, hi),
+            show_answers: chat.show_answers,
+        },
+        limits: raw.limits,
+        log_level: raw.log.level,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_are_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = load(dir.path()).unwrap();
+        assert_eq!(s.chat.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.limits.max_answer_chars, 4000);
+    }
+
+    #[test]
+    fn a_bad_local_file_names_the_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "[chat]\ntimezone = \"Mars/Base\"\n",
+        )
+        .unwrap();
+        let err = load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("chat.timezone"), "{err}");
+        assert!(err.contains("Mars/Base"), "{err}");
+    }
+}

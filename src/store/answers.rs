@@ -1,0 +1,308 @@
+//! Sealed answers, early peeks, the reveal's settlement and self-ratings.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{Store, StoreError, StoreResult, date_str, from_ts, parse_date, ts};
+use crate::command::Rating;
+use crate::grading::Verdict;
+
+/// An answer about to be saved.
+#[derive(Debug, Clone)]
+pub struct NewAnswer<'a> {
+    /// The round.
+    pub round_id: i64,
+    /// The chat (denormalised for leaderboards).
+    pub chat_id: i64,
+    /// The round's local date (denormalised).
+    pub local_date: NaiveDate,
+    /// The member.
+    pub user_id: i64,
+    /// The text as sent.
+    pub body: &'a str,
+    /// The grader's score.
+    pub score: u8,
+    /// Covered key points or chosen letters.
+    pub covered: &'a [usize],
+    /// The grader's verdict.
+    pub verdict: Verdict,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The date of the chat's previous live round, for the streak.
+    pub previous_round_date: Option<NaiveDate>,
+}
+
+/// What saving an answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Committed; `replaced` when it replaced the member's earlier answer.
+    Saved {
+        /// It replaced an earlier answer.
+        replaced: bool,
+    },
+    /// The round was revealed or skipped in the meantime; nothing was stored.
+    RoundClosed,
+}
+
+/// A stored answer with its member's name.
+#[derive(Debug, Clone)]
+pub struct AnswerRow {
+    /// Database id.
+    pub id: i64,
+    /// Member id.
+    pub user_id: i64,
+    /// Member's display name.
+    pub user_name: String,
+    /// The text.
+    pub body: String,
+    /// Score (credited after the reveal).
+    pub score: u8,
+    /// Covered key points or chosen letters.
+    pub covered: Vec<usize>,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Leaderboard points (after the reveal).
+    pub points: i64,
+    /// When it was (last) submitted.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// The final result of one answer, fixed at the reveal.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// Answer id.
+    pub answer_id: i64,
+    /// Member id.
+    pub user_id: i64,
+    /// Final verdict.
+    pub verdict: Verdict,
+    /// Credited score.
+    pub score: u8,
+    /// Points.
+    pub points: i64,
+}
+
+fn answer_from_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<AnswerRow>> {
+    let covered: String = r.get(5)?;
+    let verdict: String = r.get(6)?;
+    let submitted: i64 = r.get(8)?;
+    let id = r.get(0)?;
+    let user_id = r.get(1)?;
+    let user_name = r.get(2)?;
+    let body = r.get(3)?;
+    let score = r.get(4)?;
+    let points = r.get(7)?;
+    Ok((|| {
+        Ok(AnswerRow {
+            id,
+            user_id,
+            user_name,
+            body,
+            score,
+            covered: serde_json::from_str(&covered)
+                .map_err(|_| StoreError::Corrupt(format!("covered {covered:?}")))?,
+            verdict: Verdict::from_key(&verdict)
+                .ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
+            points,
+            submitted_at: from_ts(submitted)?,
+        })
+    })())
+}
+
+impl Store {
+    /// Saves (or replaces) a member's answer and advances their streak, in one transaction that is committed
+    /// before this returns: an acknowledged answer is on disk.
+    pub fn save_answer(&self, a: &NewAnswer<'_>) -> StoreResult<SaveOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let open: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM rounds WHERE id = ?1 AND revealed_at IS NULL AND skipped = 0)",
+            [a.round_id],
+            |r| r.get(0),
+        )?;
+        if !open {
+            return Ok(SaveOutcome::RoundClosed);
+        }
+        let covered = serde_json::to_string(a.covered).expect("a list of numbers serialises");
+        let revisions: i64 = tx.query_row(
+            "INSERT INTO answers (round_id, user_id, chat_id, local_date, body, score, covered, verdict, submitted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (round_id, user_id) DO UPDATE SET
+                 body = excluded.body, score = excluded.score, covered = excluded.covered,
+                 verdict = excluded.verdict, submitted_at = excluded.submitted_at, revisions = revisions + 1
+             RETURNING revisions",
+            params![
+                a.round_id,
+                a.user_id,
+                a.chat_id,
+                date_str(a.local_date),
+                a.body,
+                a.score,
+                covered,
+                a.verdict.key(),
+                ts(a.at)
+            ],
+            |r| r.get(0),
+        )?;
+        let replaced = revisions > 1;
+        if !replaced {
+            let streak: Option<(i64, i64, String)> = tx
+                .query_row(
+                    "SELECT current, best, last_date FROM streaks WHERE chat_id = ?1 AND user_id = ?2",
+                    params![a.chat_id, a.user_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (current, best) = match streak {
+                Some((current, best, last)) => {
+                    let last = parse_date(&last)?;
+                    if last >= a.local_date {
+                        (current, best)
+                    } else if Some(last) == a.previous_round_date {
+                        (current + 1, best.max(current + 1))
+                    } else {
+                        (1, best.max(1))
+                    }
+                }
+                None => (1, 1),
+            };
+            tx.execute(
+                "INSERT INTO streaks (chat_id, user_id, current, best, last_date) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (chat_id, user_id) DO UPDATE SET
+                     current = excluded.current, best = excluded.best,
+                     last_date = max(last_date, excluded.last_date)",
+                params![a.chat_id, a.user_id, current, best, date_str(a.local_date)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(SaveOutcome::Saved { replaced })
+    }
+
+    /// The answers of a round, earliest submission first.
+    pub fn round_answers(&self, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.id, a.user_id, u.display_name, a.body, a.score, a.covered, a.verdict, a.points, a.submitted_at
+             FROM answers a JOIN users u ON u.id = a.user_id
+             WHERE a.round_id = ?1 ORDER BY a.submitted_at, a.id",
+        )?;
+        let rows = stmt.query_map([round_id], answer_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// One member's answer in a round.
+    pub fn answer_of(&self, round_id: i64, user_id: i64) -> StoreResult<Option<AnswerRow>> {
+        Ok(self
+            .round_answers(round_id)?
+            .into_iter()
+            .find(|a| a.user_id == user_id))
+    }
+
+    /// Records that a member looked at the model answer early. Returns whether this is the first look.
+    pub fn record_peek(&self, round_id: i64, user_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        Ok(self.conn().execute(
+            "INSERT INTO peeks (round_id, user_id, peeked_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![round_id, user_id, ts(at)],
+        )? == 1)
+    }
+
+    /// Whether a member looked early.
+    pub fn has_peeked(&self, round_id: i64, user_id: i64) -> StoreResult<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM peeks WHERE round_id = ?1 AND user_id = ?2)",
+            params![round_id, user_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Names of members who looked early, in order.
+    pub fn peekers(&self, round_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT u.id, u.display_name FROM peeks p JOIN users u ON u.id = p.user_id
+             WHERE p.round_id = ?1 ORDER BY p.peeked_at, u.id",
+        )?;
+        let rows = stmt.query_map([round_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Closes a round: marks it revealed, fixes every answer's final score and points, and adds them to the
+    /// all-time totals, in one transaction. Returns false (and changes nothing) if it was already revealed.
+    pub fn settle_round(
+        &self,
+        round_id: i64,
+        at: DateTime<Utc>,
+        results: &[Settled],
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chat_id: Option<i64> = tx
+            .query_row(
+                "UPDATE rounds SET revealed_at = ?2 WHERE id = ?1 AND revealed_at IS NULL AND skipped = 0
+                 RETURNING chat_id",
+                params![round_id, ts(at)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(chat_id) = chat_id else {
+            return Ok(false);
+        };
+        {
+            let mut update = tx.prepare(
+                "UPDATE answers SET verdict = ?2, score = ?3, points = ?4, counted = 1 WHERE id = ?1",
+            )?;
+            let mut total = tx.prepare(
+                "INSERT INTO totals (chat_id, user_id, points, answered, score_sum) VALUES (?1, ?2, ?3, 1, ?4)
+                 ON CONFLICT (chat_id, user_id) DO UPDATE SET
+                     points = points + excluded.points, answered = answered + 1,
+                     score_sum = score_sum + excluded.score_sum",
+            )?;
+            for s in results {
+                update.execute(params![s.answer_id, s.verdict.key(), s.score, s.points])?;
+                total.execute(params![chat_id, s.user_id, s.points, s.score])?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Saves a member's self-rating for a round (rating again replaces it).
+    pub fn record_rating(
+        &self,
+        user_id: i64,
+        question_id: &str,
+        round_id: i64,
+        rating: Rating,
+        score: Option<u8>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO ratings (user_id, question_id, round_id, rating, score, rated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (user_id, round_id) DO UPDATE SET
+                 rating = excluded.rating, score = excluded.score, rated_at = excluded.rated_at",
+            params![user_id, question_id, round_id, rating as i64, score, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// A member's ratings of a question, oldest first: (rating 1-4, when).
+    pub fn ratings_of(
+        &self,
+        user_id: i64,
+        question_id: &str,
+    ) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT rating, rated_at FROM ratings WHERE user_id = ?1 AND question_id = ?2 ORDER BY rated_at, id",
+        )?;
+        let rows = stmt.query_map(params![user_id, question_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|r| {
+            let (rating, at) = r?;
+            Ok((rating, from_ts(at)?))
+        })
+        .collect()
+    }
+}

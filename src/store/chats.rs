@@ -1,0 +1,272 @@
+//! Chats, their settings, and members.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Store, StoreError, StoreResult, ts};
+use crate::i18n::Lang;
+use crate::message::Platform;
+use crate::settings::ChatDefaults;
+
+/// A chat's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatSettings {
+    /// Local time of the daily question.
+    pub post_time: NaiveTime,
+    /// Local time of the reveal.
+    pub reveal_time: NaiveTime,
+    /// Time zone.
+    pub timezone: Tz,
+    /// Interface language.
+    pub language: Lang,
+    /// Topic keys, empty = all.
+    pub topics: Vec<String>,
+    /// Difficulty range.
+    pub difficulty: (u8, u8),
+    /// Show answer texts at the reveal.
+    pub show_answers: bool,
+    /// An admin started the daily schedule.
+    pub scheduled: bool,
+}
+
+impl ChatSettings {
+    /// Settings of a new chat.
+    pub fn from_defaults(d: &ChatDefaults, scheduled: bool) -> ChatSettings {
+        ChatSettings {
+            post_time: d.post_time,
+            reveal_time: d.reveal_time,
+            timezone: d.timezone,
+            language: d.language,
+            topics: d.topics.clone(),
+            difficulty: d.difficulty,
+            show_answers: d.show_answers,
+            scheduled,
+        }
+    }
+}
+
+/// A stored chat.
+#[derive(Debug, Clone)]
+pub struct ChatRow {
+    /// Database id.
+    pub id: i64,
+    /// Platform.
+    pub platform: Platform,
+    /// Platform's id.
+    pub external_id: String,
+    /// A private chat with the bot.
+    pub is_private: bool,
+    /// Settings.
+    pub settings: ChatSettings,
+    /// Seed for question choice.
+    pub seed: i64,
+    /// When the daily schedule was last turned on.
+    pub scheduled_since: Option<DateTime<Utc>>,
+}
+
+/// A stored member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    /// Database id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+const CHAT_COLUMNS: &str = "id, platform, external_id, is_private, language, timezone, post_time, reveal_time, \
+     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since";
+
+fn time_text(t: NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
+    let platform: String = r.get(1)?;
+    let language: String = r.get(4)?;
+    let timezone: String = r.get(5)?;
+    let post: String = r.get(6)?;
+    let reveal: String = r.get(7)?;
+    let topics: String = r.get(8)?;
+    let since: Option<i64> = r.get(14)?;
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("chat {what} {v:?}"));
+    let parse_time =
+        |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| corrupt("time", s));
+    Ok((|| {
+        Ok(ChatRow {
+            id: r.get(0)?,
+            platform: Platform::from_key(&platform)
+                .ok_or_else(|| corrupt("platform", &platform))?,
+            external_id: r.get(2)?,
+            is_private: r.get(3)?,
+            settings: ChatSettings {
+                language: Lang::parse(&language).ok_or_else(|| corrupt("language", &language))?,
+                timezone: timezone
+                    .parse()
+                    .map_err(|_| corrupt("timezone", &timezone))?,
+                post_time: parse_time(&post)?,
+                reveal_time: parse_time(&reveal)?,
+                topics: topics
+                    .split(',')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                difficulty: (r.get(9)?, r.get(10)?),
+                show_answers: r.get(11)?,
+                scheduled: r.get(12)?,
+            },
+            seed: r.get(13)?,
+            scheduled_since: since.map(super::from_ts).transpose()?,
+        })
+    })())
+}
+
+impl Store {
+    /// Finds a chat, creating it with `settings` the first time. Returns the chat and whether it is new.
+    pub fn ensure_chat(
+        &self,
+        platform: Platform,
+        external_id: &str,
+        is_private: bool,
+        settings: &ChatSettings,
+        seed: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(ChatRow, bool)> {
+        let conn = self.conn();
+        let inserted = conn.execute(
+            "INSERT INTO chats (platform, external_id, is_private, language, timezone, post_time, reveal_time,
+                                topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, created_at,
+                                scheduled_since)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                     CASE WHEN ?12 THEN ?14 END)
+             ON CONFLICT (platform, external_id) DO NOTHING",
+            params![
+                platform.key(),
+                external_id,
+                is_private,
+                settings.language.code(),
+                settings.timezone.name(),
+                time_text(settings.post_time),
+                time_text(settings.reveal_time),
+                settings.topics.join(","),
+                settings.difficulty.0,
+                settings.difficulty.1,
+                settings.show_answers,
+                settings.scheduled,
+                seed,
+                ts(now),
+            ],
+        )?;
+        let chat = conn.query_row(
+            &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2"),
+            params![platform.key(), external_id],
+            chat_from_row,
+        )??;
+        Ok((chat, inserted == 1))
+    }
+
+    /// A chat by its platform id, if the bot has met it.
+    pub fn find_chat(&self, platform: Platform, external_id: &str) -> StoreResult<Option<ChatRow>> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2"),
+            params![platform.key(), external_id],
+            chat_from_row,
+        )
+        .optional()?
+        .transpose()
+    }
+
+    /// A chat by database id.
+    pub fn chat(&self, id: i64) -> StoreResult<Option<ChatRow>> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1"),
+            [id],
+            chat_from_row,
+        )
+        .optional()?
+        .transpose()
+    }
+
+    /// Chats whose daily schedule is on.
+    pub fn scheduled_chats(&self) -> StoreResult<Vec<ChatRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE scheduled = 1"
+        ))?;
+        let rows = stmt.query_map([], chat_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Replaces a chat's settings; turning the schedule on records `now` as its start.
+    pub fn update_settings(
+        &self,
+        chat_id: i64,
+        s: &ChatSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE chats SET language = ?2, timezone = ?3, post_time = ?4, reveal_time = ?5, topics = ?6,
+                    min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
+                    scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
+                    scheduled = ?10
+             WHERE id = ?1",
+            params![
+                chat_id,
+                s.language.code(),
+                s.timezone.name(),
+                time_text(s.post_time),
+                time_text(s.reveal_time),
+                s.topics.join(","),
+                s.difficulty.0,
+                s.difficulty.1,
+                s.show_answers,
+                s.scheduled,
+                ts(now),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Finds a member, creating them the first time, and keeps their display name current.
+    pub fn ensure_user(
+        &self,
+        platform: Platform,
+        external_id: &str,
+        name: &str,
+    ) -> StoreResult<UserRow> {
+        let conn = self.conn();
+        let id = conn.query_row(
+            "INSERT INTO users (platform, external_id, display_name) VALUES (?1, ?2, ?3)
+             ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name
+             RETURNING id",
+            params![platform.key(), external_id, name],
+            |r| r.get(0),
+        )?;
+        Ok(UserRow {
+            id,
+            name: name.to_string(),
+        })
+    }
+
+    /// A member who has answered in this chat, by display name (case-insensitive) or platform id.
+    pub fn find_member(&self, chat_id: i64, name: &str) -> StoreResult<Option<UserRow>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT u.id, u.display_name FROM users u
+                 WHERE (lower(u.display_name) = lower(?2) OR u.external_id = ?2)
+                   AND EXISTS (SELECT 1 FROM answers a WHERE a.chat_id = ?1 AND a.user_id = u.id)
+                 ORDER BY u.id LIMIT 1",
+                params![chat_id, name],
+                |r| {
+                    Ok(UserRow {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}

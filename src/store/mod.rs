@@ -1,0 +1,143 @@
+//! SQLite storage: one file in WAL mode, schema from `migrations/` applied at start-up.
+//!
+//! The connection sits behind a `std::sync::Mutex`: every method locks it briefly and never across an
+//! `.await` (the engine is synchronous; async adapters call it from `spawn_blocking`).
+
+mod answers;
+mod boards;
+mod chats;
+mod rounds;
+
+pub use answers::{AnswerRow, NewAnswer, SaveOutcome, Settled};
+pub use boards::{BoardRow, ScoreRow, StreakRow};
+pub use chats::{ChatRow, ChatSettings, UserRow};
+pub use rounds::RoundRow;
+
+use std::path::Path;
+use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use include_dir::{Dir, include_dir};
+use rusqlite::Connection;
+use rusqlite_migration::Migrations;
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::from_directory(&MIGRATIONS_DIR)
+        .expect("migrations/ holds valid migration directories")
+});
+
+/// The schema migrations, in order (exposed so tests can build older databases).
+pub fn migrations() -> &'static Migrations<'static> {
+    &MIGRATIONS
+}
+
+/// The schema version this binary writes (the number of migrations).
+pub fn schema_version() -> usize {
+    MIGRATIONS_DIR.dirs().count()
+}
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// The file was written by a newer drillbot.
+    #[error(
+        "the database {path} has schema version {found}, newer than this drillbot understands ({supported}); \
+         it was left untouched: use a newer drillbot or another --db file"
+    )]
+    TooNew {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        supported: usize,
+    },
+    /// Stored data that does not parse (hand-edited or corrupt).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Result type of the store.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file, refuses a newer schema, and migrates an older one.
+    pub fn open(path: &Path) -> StoreResult<Store> {
+        let conn = Connection::open(path)?;
+        Store::prepare(conn, &path.display().to_string())
+    }
+
+    /// A private in-memory database (tests, benchmarks).
+    pub fn open_in_memory() -> StoreResult<Store> {
+        Store::prepare(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn prepare(mut conn: Connection, label: &str) -> StoreResult<Store> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // Check the version before anything writes to the file.
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > schema_version() as i64 {
+            return Err(StoreError::TooNew {
+                path: label.to_string(),
+                found,
+                supported: schema_version(),
+            });
+        }
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Locks the connection. A poisoned lock (a panic elsewhere) still hands out the connection: SQLite's own
+    /// transactions keep the data consistent.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Copies the database to `dest` with SQLite's online backup.
+    pub fn backup(&self, dest: &Path) -> StoreResult<()> {
+        let conn = self.conn();
+        conn.backup(rusqlite::MAIN_DB, dest, None)?;
+        Ok(())
+    }
+
+    /// Runs `f` with the raw connection (benchmarks and tests that seed data in bulk).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        f(&mut self.conn())
+    }
+}
+
+pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub(crate) fn from_ts(secs: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {secs}")))
+}
+
+pub(crate) fn date_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn parse_date(s: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("date {s}")))
+}
