@@ -78,10 +78,16 @@ impl Engine {
         let Some(least) = eligible.iter().map(|q| use_count(q)).min() else {
             return Err(Failure::user(Msg::NoQuestions));
         };
-        let pool: Vec<&'a Question> = eligible
+        let mut pool: Vec<&'a Question> = eligible
             .into_iter()
             .filter(|q| use_count(q) == least)
             .collect();
+        // At the start of a new cycle, do not repeat yesterday's question.
+        if pool.len() > 1
+            && let Some(last) = self.store.latest_round(chat.id)?
+        {
+            pool.retain(|q| q.id != last.question_id);
+        }
         let day = date
             .to_string()
             .bytes()

@@ -1,0 +1,236 @@
+//! The bank: file:line errors, the bundled bank's health, its Python code, and the binary's bank commands.
+
+use std::process::Command;
+
+use drillbot::bank::{self, Severity};
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn a_broken_bank_file_is_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "syntax.toml",
+        "topic = \"a\"\nname = \"A\"\nname_en = \"A\"\n\n[[questions]\nid = \"x\"\n",
+    );
+    write(
+        dir.path(),
+        "fields.toml",
+        r#"topic = "b"
+name = "B"
+name_en = "B"
+
+[[questions]]
+id = "b-one"
+difficulty = 7
+tags = ["t"]
+question = "Q?"
+answer = "A."
+
+[[questions.points]]
+text = "no phrases"
+phrases = []
+
+[[questions]]
+id = "b-one"
+difficulty = 1
+tags = ["t"]
+question = "Q2?"
+answer = ""
+[[questions.points]]
+text = "p"
+phrases = ["something"]
+"#,
+    );
+    let (bank, diags) = bank::check_dir(dir.path());
+    assert!(bank.is_none());
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
+    assert!(has("syntax.toml:5:"), "{errors:#?}");
+    assert!(
+        has("fields.toml:7: error: question \"b-one\": difficulty 7"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("fields.toml:12:") && has("key point 1 has no `phrases`"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("fields.toml:17:") && has("duplicate id \"b-one\" (also at"),
+        "{errors:#?}"
+    );
+    assert!(has("`answer` is empty"), "{errors:#?}");
+}
+
+#[test]
+fn the_bank_check_command_exits_non_zero_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bad.toml",
+        "topic = \"c\"\nname = \"C\"\nname_en = \"C\"\n[[questions]]\nid = \"Bad Id\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["bank", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("bad.toml:5: error: id \"Bad Id\""),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_bundled_bank_passes_check_with_no_errors_and_no_warnings() {
+    let (bank, diags) = bank::check_embedded_bundle();
+    let listed: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert!(listed.is_empty(), "{listed:#?}");
+    let bank = bank.unwrap();
+    assert!(
+        bank.questions().len() >= 30,
+        "{} questions",
+        bank.questions().len()
+    );
+    assert!(bank.topics().len() >= 5);
+}
+
+#[test]
+fn bank_stats_json_counts_questions_per_topic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["bank", "stats", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bank = drillbot::bank::Bank::bundled().unwrap();
+    assert_eq!(
+        v["questions"].as_u64().unwrap() as usize,
+        bank.questions().iter().filter(|q| !q.draft).count()
+    );
+    let per_topic: u64 = v["topics"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(per_topic, v["questions"].as_u64().unwrap());
+}
+
+/// Every ```python block in the bundled bank compiles with python3, and runs unless it starts with
+/// `# compile-only` (it needs a server, a network or a framework).
+#[test]
+fn every_python_block_in_the_bank_compiles_and_self_contained_ones_run() {
+    let bank = drillbot::bank::Bank::bundled().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut blocks = 0;
+    for q in bank.questions() {
+        for (i, code) in python_blocks(&q.answer).into_iter().enumerate() {
+            blocks += 1;
+            let file = dir
+                .path()
+                .join(format!("{}_{i}.py", q.id.replace('-', "_")));
+            std::fs::write(&file, &code).unwrap();
+            let compile = Command::new("python3")
+                .arg("-m")
+                .arg("py_compile")
+                .arg(&file)
+                .output()
+                .expect("python3 is installed");
+            if !compile.status.success() {
+                failures.push(format!(
+                    "{} ({}): {}",
+                    q.id,
+                    q.location,
+                    String::from_utf8_lossy(&compile.stderr)
+                ));
+                continue;
+            }
+            if code.trim_start().starts_with("# compile-only") {
+                continue;
+            }
+            let run = Command::new("timeout")
+                .arg("20")
+                .arg("python3")
+                .arg(&file)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            if !run.status.success() {
+                failures.push(format!(
+                    "{} ({}) fails when run: {}",
+                    q.id,
+                    q.location,
+                    String::from_utf8_lossy(&run.stderr)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(blocks > 0, "the bank has code to check");
+}
+
+fn python_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        match &mut current {
+            None if trimmed.starts_with("```python") || trimmed.starts_with("```py") => {
+                current = Some(String::new())
+            }
+            Some(code) if trimmed.starts_with("```") => {
+                blocks.push(std::mem::take(code));
+                current = None;
+            }
+            Some(code) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn a_scripted_console_session_runs_a_round_and_exits_zero() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("console.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["console", "--now", "2026-12-01T08:00", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("# a script\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("今日一题"), "{text}");
+    assert!(text.contains("【仅 alice 可见】"), "{text}");
+    assert!(text.contains("✅ 揭晓"), "{text}");
+    assert_eq!(
+        text.matches("今日一题").count(),
+        2,
+        "the next day's question is posted by the schedule: {text}"
+    );
+    assert!(text.contains("1. alice"), "{text}");
+}

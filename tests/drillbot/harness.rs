@@ -1,0 +1,219 @@
+//! The test harness: a bot on a temporary database and the fixture bank, with a controllable clock.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use drillbot::Engine;
+use drillbot::bank::Bank;
+use drillbot::message::{
+    Audience, ChatRef, Incoming, Outgoing, Platform, Reply, ReplyKind, UserRef,
+};
+use drillbot::settings::{ChatDefaults, Limits};
+use drillbot::store::Store;
+use tempfile::TempDir;
+
+/// The fixture bank directory.
+pub fn fixture_bank_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bank")
+}
+
+/// The fixture bank.
+pub fn fixture_bank() -> Bank {
+    Bank::load_dir(&fixture_bank_dir()).expect("the fixture bank is valid")
+}
+
+/// A bot under test. `admin` is the chat's admin; anyone else is a member.
+pub struct TestBot {
+    pub engine: Engine,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub chat: ChatRef,
+    pub db_path: PathBuf,
+    _dir: TempDir,
+}
+
+impl TestBot {
+    /// A bot in Asia/Shanghai with the default times (post 09:00, reveal 21:00), clock at 2026-11-23 08:00.
+    pub fn new() -> TestBot {
+        TestBot::with(|_| {})
+    }
+
+    /// A bot whose chat defaults are adjusted first.
+    pub fn with(adjust: impl FnOnce(&mut ChatDefaults)) -> TestBot {
+        let mut defaults = ChatDefaults::default();
+        adjust(&mut defaults);
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("test.db");
+        let store = Store::open(&db_path).unwrap();
+        let tz = defaults.timezone;
+        let engine = Engine::new(fixture_bank(), store, defaults, Limits::default());
+        let mut bot = TestBot {
+            engine,
+            now: Utc::now(),
+            tz,
+            chat: ChatRef {
+                platform: Platform::Telegram,
+                id: "-100123".into(),
+            },
+            db_path,
+            _dir: dir,
+        };
+        bot.set_clock("2026-11-23T08:00");
+        bot
+    }
+
+    /// An instant from a local time in the bot's zone.
+    pub fn local(&self, local: &str) -> DateTime<Utc> {
+        let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").unwrap();
+        self.tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// Sets the clock to a local time without running the schedule.
+    pub fn set_clock(&mut self, local: &str) {
+        self.now = self.local(local);
+    }
+
+    /// Moves the clock to a local time, running the schedule at every event on the way; returns what it sent.
+    pub fn advance_to(&mut self, local: &str) -> Vec<Outgoing> {
+        let target = self.local(local);
+        let mut out = self.engine.tick(self.now);
+        while let Some(next) = self.engine.next_event_after(self.now) {
+            if next > target {
+                break;
+            }
+            self.now = next;
+            out.extend(self.engine.tick(self.now));
+        }
+        self.now = target;
+        out.extend(self.engine.tick(self.now));
+        out
+    }
+
+    fn incoming(&self, user: &str, text: &str, admin: bool) -> Incoming {
+        Incoming {
+            chat: self.chat.clone(),
+            user: UserRef {
+                platform: Platform::Telegram,
+                id: format!("id-{user}"),
+            },
+            display_name: user.to_string(),
+            text: text.to_string(),
+            is_admin: admin,
+            is_private: false,
+        }
+    }
+
+    /// `user` (a member) says `text` in the group.
+    pub fn say(&self, user: &str, text: &str) -> Vec<Reply> {
+        self.engine
+            .handle(&self.incoming(user, text, false), self.now)
+    }
+
+    /// The admin says `text` in the group.
+    pub fn admin(&self, text: &str) -> Vec<Reply> {
+        self.engine
+            .handle(&self.incoming("admin", text, true), self.now)
+    }
+
+    /// Starts the daily schedule (as the admin).
+    pub fn start_schedule(&self) {
+        let r = self.admin("/settings on");
+        assert_eq!(r[0].kind, ReplyKind::Confirmation, "{}", r[0].text);
+    }
+
+    /// The question id of the chat's live round on a local date.
+    pub fn question_on(&self, date: &str) -> Option<String> {
+        let row = self.engine.chat_row(&self.chat)?;
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        self.engine
+            .store()
+            .live_round_on(row.id, date)
+            .unwrap()
+            .map(|r| r.question_id)
+    }
+
+    /// The chat's currently open round's question.
+    pub fn open_question(&self) -> Option<drillbot::bank::Question> {
+        let row = self.engine.chat_row(&self.chat)?;
+        let round = self.engine.store().open_round(row.id).unwrap()?;
+        self.engine.bank().get(&round.question_id).cloned()
+    }
+
+    /// Count rows of a table.
+    pub fn count(&self, table: &str) -> i64 {
+        self.engine
+            .store()
+            .with_connection(|c| {
+                c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            })
+            .unwrap()
+    }
+}
+
+/// A good free-text answer for a fixture question (covers every key point), written in different words.
+pub fn good_answer(question_id: &str) -> &'static str {
+    match question_id {
+        "alpha-handshake" => {
+            "要经过三次握手，双方交换并确认各自的初始序列号 ISN，还可以避免历史连接被错误建立。"
+        }
+        "alpha-time-wait" => {
+            "主动关闭的一方要等 2MSL，这样最后一个 ACK 丢失时能够重传，也让迟到的报文过期。"
+        }
+        "beta-gil" => {
+            "CPython 有全局解释器锁，CPU 密集的任务要用多进程 multiprocessing，IO 密集的任务用线程还可以。"
+        }
+        "beta-generator" => "函数里写 yield 就是生成器，调用返回一个迭代器，按需惰性地产生每个值。",
+        "alpha-choice" => "B",
+        other => panic!("no good answer for {other}"),
+    }
+}
+
+/// A weaker answer covering only the first key point.
+pub fn partial_answer(question_id: &str) -> &'static str {
+    match question_id {
+        "alpha-handshake" => "建立连接要三次握手，客户端先发起请求。",
+        "alpha-time-wait" => "主动关闭方需要等待 2MSL 的时间再关闭。",
+        "beta-gil" => "因为有 GIL，同一时刻只有一个线程在跑。",
+        "beta-generator" => "生成器就是函数里写了 yield 的函数。",
+        "alpha-choice" => "A",
+        other => panic!("no partial answer for {other}"),
+    }
+}
+
+/// Replies visible to everyone in the chat.
+pub fn public(replies: &[Reply]) -> Vec<&Reply> {
+    replies
+        .iter()
+        .filter(|r| r.audience == Audience::Chat)
+        .collect()
+}
+
+/// Whether every reply is private to the given user id.
+pub fn all_private_to(replies: &[Reply], user: &str) -> bool {
+    replies
+        .iter()
+        .all(|r| matches!(&r.audience, Audience::User(u) if u.id == format!("id-{user}")))
+}
+
+impl TestBot {
+    /// (score, points, verdict) of a member's answer in the chat's latest round that has one.
+    pub fn result_of(&self, user: &str) -> Option<(i64, i64, String)> {
+        self.engine
+            .store()
+            .with_connection(|c| {
+                c.query_row(
+                    "SELECT a.score, a.points, a.verdict FROM answers a JOIN users u ON u.id = a.user_id
+                     JOIN rounds r ON r.id = a.round_id
+                     WHERE u.display_name = ?1 AND r.skipped = 0 ORDER BY r.local_date DESC LIMIT 1",
+                    [user],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+            })
+            .ok()
+    }
+}

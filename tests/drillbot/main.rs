@@ -1,0 +1,10 @@
+//! drillbot's integration tests: one binary, one harness. Every test gets a fresh temporary SQLite file, the
+//! small fixture bank in `tests/fixtures/bank`, and a clock it moves itself.
+
+mod bank;
+mod harness;
+mod props;
+mod round;
+mod schedule;
+mod scores;
+mod storage;

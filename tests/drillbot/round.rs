@@ -1,0 +1,282 @@
+//! The daily round as members live it: answering, sealing, replacing, peeking, revealing.
+
+use drillbot::message::{Audience, ReplyKind};
+
+use crate::harness::{TestBot, all_private_to, good_answer, partial_answer, public};
+
+/// A bot whose rounds draw only free-text questions.
+fn free_text_bot(show_answers: bool) -> TestBot {
+    TestBot::with(|d| {
+        d.topics = vec!["beta".into()];
+        d.show_answers = show_answers;
+    })
+}
+
+#[test]
+fn a_full_round_with_two_members_and_an_admin_reveal() {
+    let bot = free_text_bot(false);
+    let post = bot.say("alice", "/today");
+    assert_eq!(post.len(), 1);
+    assert_eq!(post[0].kind, ReplyKind::QuestionPost);
+    assert_eq!(post[0].audience, Audience::Chat);
+    let q = bot.open_question().expect("today's round is open");
+    assert!(post[0].text.contains(&q.question));
+
+    let a = bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    assert_eq!(a[0].kind, ReplyKind::Confirmation);
+    assert!(all_private_to(&a, "alice"));
+    let b = bot.say("bob", &format!("/answer {}", partial_answer(&q.id)));
+    assert!(all_private_to(&b, "bob"));
+
+    let reveal = bot.admin("/reveal");
+    assert_eq!(reveal.len(), 1);
+    assert_eq!(reveal[0].kind, ReplyKind::Reveal);
+    assert_eq!(reveal[0].audience, Audience::Chat);
+    let text = &reveal[0].text;
+    assert!(text.contains(q.answer.trim()), "the model answer is shown");
+    for p in &q.points {
+        assert!(text.contains(&p.text), "key point {} is listed", p.text);
+    }
+    assert!(text.contains("alice：100 分"), "{text}");
+    assert!(text.contains("bob"), "{text}");
+    assert!(
+        text.find("alice").unwrap() < text.find("bob：").unwrap(),
+        "best first: {text}"
+    );
+    assert_eq!(reveal[0].buttons.len(), 4, "self-rating buttons");
+
+    let (alice_score, alice_points, _) = bot.result_of("alice").unwrap();
+    let (bob_score, _, _) = bot.result_of("bob").unwrap();
+    assert_eq!(alice_score, 100);
+    assert_eq!(alice_points, 10 * q.difficulty as i64);
+    assert!(
+        bob_score > 0 && bob_score < 100,
+        "partial credit, got {bob_score}"
+    );
+
+    let rated = bot.say("bob", "/rate hard");
+    assert_eq!(rated[0].kind, ReplyKind::Confirmation);
+    assert_eq!(bot.count("ratings"), 1);
+    let again = bot.say("bob", "/answer 太晚了，已经揭晓了还想再答一次");
+    assert_eq!(
+        again[0].kind,
+        ReplyKind::Refusal,
+        "no answers after the reveal"
+    );
+}
+
+#[test]
+fn answers_stay_sealed_until_the_reveal() {
+    let bot = free_text_bot(true);
+    bot.say("alice", "/today");
+    let secret = "我的独特答案：三次握手 ZEBRA-42 同步序列号";
+    bot.say("alice", &format!("/answer {secret}"));
+    let mut seen = Vec::new();
+    for text in [
+        "/today",
+        "/stats alice",
+        "/leaderboard",
+        "/reveal",
+        "/answer 另一个答案，足够长的一句话",
+        "/help",
+    ] {
+        seen.extend(bot.say("bob", text));
+    }
+    seen.extend(bot.admin("/settings"));
+    for r in &seen {
+        assert!(
+            !r.text.contains("ZEBRA-42"),
+            "a reply leaked the sealed answer: {}",
+            r.text
+        );
+    }
+    let reveal = bot.admin("/reveal");
+    assert!(
+        reveal[0].text.contains("ZEBRA-42"),
+        "answers are shown at the reveal when enabled"
+    );
+}
+
+#[test]
+fn a_second_answer_before_the_reveal_replaces_the_first() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", partial_answer(&q.id)));
+    let second = bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    assert!(second[0].text.contains("覆盖"), "{}", second[0].text);
+    assert_eq!(bot.count("answers"), 1);
+    bot.admin("/reveal");
+    assert_eq!(bot.result_of("alice").unwrap().0, 100);
+}
+
+#[test]
+fn an_early_personal_reveal_makes_later_answers_score_nothing() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    let peek = bot.say("alice", "/reveal");
+    assert_eq!(peek[0].kind, ReplyKind::PersonalReveal);
+    assert!(all_private_to(&peek, "alice"));
+    assert!(peek[0].text.contains(q.answer.trim()));
+    assert_eq!(
+        bot.open_question().map(|q| q.id),
+        Some(q.id.clone()),
+        "the round stays open for others"
+    );
+
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    bot.say("bob", &format!("/answer {}", partial_answer(&q.id)));
+    bot.admin("/reveal");
+    let (score, points, verdict) = bot.result_of("alice").unwrap();
+    assert_eq!((score, points, verdict.as_str()), (0, 0, "after_peek"));
+    assert!(
+        bot.result_of("bob").unwrap().0 > 0,
+        "bob did not look and scores"
+    );
+}
+
+#[test]
+fn copy_paste_answers_get_no_credit() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    // bob pastes alice's answer with different punctuation and width; carol pastes the model answer.
+    let pasted = good_answer(&q.id).replace('，', ", ").replace('。', ".");
+    bot.say("bob", &format!("/answer {pasted}"));
+    bot.say(
+        "carol",
+        &format!("/answer {}", q.answer.trim().replace('\n', " ")),
+    );
+    bot.admin("/reveal");
+    assert_eq!(
+        bot.result_of("alice").unwrap().0,
+        100,
+        "the first author keeps the credit"
+    );
+    assert_eq!(
+        bot.result_of("bob").unwrap(),
+        (0, 0, "copied_member".into())
+    );
+    assert_eq!(
+        bot.result_of("carol").unwrap(),
+        (0, 0, "copied_model".into())
+    );
+}
+
+#[test]
+fn oversized_and_empty_answers_are_refused_and_nothing_is_stored() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let huge = "很长".repeat(2001);
+    let r = bot.say("alice", &format!("/answer {huge}"));
+    assert_eq!(r[0].kind, ReplyKind::Refusal);
+    assert!(r[0].text.contains("4000"), "{}", r[0].text);
+    let r = bot.say("alice", "/answer   ");
+    assert_eq!(r[0].kind, ReplyKind::Refusal);
+    assert!(
+        r[0].text.contains("/answer"),
+        "shows the right form: {}",
+        r[0].text
+    );
+    assert_eq!(bot.count("answers"), 0);
+    assert_eq!(bot.count("streaks"), 0);
+}
+
+#[test]
+fn members_cannot_reveal_for_the_chat_skip_or_change_settings() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    for cmd in ["/settings tz Europe/Berlin", "/skip"] {
+        let r = bot.say("alice", cmd);
+        assert_eq!(r[0].kind, ReplyKind::Refusal, "{cmd}");
+        assert!(all_private_to(&r, "alice"));
+    }
+    let r = bot.say("alice", "/reveal");
+    assert_eq!(
+        r[0].kind,
+        ReplyKind::PersonalReveal,
+        "a member's /reveal is personal"
+    );
+    assert!(bot.open_question().is_some(), "the round is still open");
+    assert!(public(&bot.admin("/settings tz Europe/Berlin")).len() == 1);
+}
+
+#[test]
+fn malformed_and_unknown_commands_get_a_helpful_reply() {
+    let bot = TestBot::new();
+    let r = bot.admin("/settings tz Mars/Base");
+    assert!(
+        r[0].text.contains("Mars/Base") && r[0].text.contains("Asia/Shanghai"),
+        "{}",
+        r[0].text
+    );
+    let r = bot.admin("/settings post 25:00");
+    assert!(r[0].text.contains("HH:MM"), "{}", r[0].text);
+    let r = bot.say("alice", "/rate maybe");
+    assert!(r[0].text.contains("again"), "{}", r[0].text);
+    let r = bot.say("alice", "/frobnicate");
+    assert!(r[0].text.contains("/help"), "{}", r[0].text);
+    let r = bot.admin("/settings topics gamma");
+    assert!(
+        r[0].text.contains("alpha") && r[0].text.contains("gamma"),
+        "{}",
+        r[0].text
+    );
+    assert!(
+        bot.say("alice", "just chatting").is_empty(),
+        "plain chat is ignored"
+    );
+}
+
+#[test]
+fn a_multiple_choice_question_is_graded_from_the_letters() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    bot.admin("/settings difficulty 1");
+    // Skip until the choice question comes up (the filter leaves two questions).
+    bot.say("alice", "/today");
+    if !bot.open_question().unwrap().is_choice() {
+        bot.admin("/skip");
+    }
+    let q = bot.open_question().unwrap();
+    assert!(q.is_choice());
+    let bad = bot.say("alice", "/answer 我觉得是应用层");
+    assert_eq!(bad[0].kind, ReplyKind::Refusal);
+    bot.say("alice", "/answer b");
+    bot.say("bob", "/answer A");
+    let reveal = bot.admin("/reveal");
+    assert!(reveal[0].text.contains('B'));
+    assert_eq!(
+        bot.result_of("alice").unwrap(),
+        (100, 10, "choice_right".into())
+    );
+    assert_eq!(bot.result_of("bob").unwrap(), (0, 0, "choice_wrong".into()));
+}
+
+#[test]
+fn skip_replaces_todays_question_and_keeps_one_live_round() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let first = bot.open_question().unwrap().id;
+    let r = bot.admin("/skip");
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[1].kind, ReplyKind::QuestionPost);
+    let second = bot.open_question().unwrap().id;
+    assert_ne!(first, second);
+    assert_eq!(bot.question_on("2026-11-23"), Some(second));
+}
+
+#[test]
+fn the_interface_speaks_english_when_the_chat_chooses_it() {
+    let bot = free_text_bot(false);
+    let r = bot.admin("/settings lang en");
+    assert!(r[0].text.starts_with("Settings updated"), "{}", r[0].text);
+    let r = bot.say("alice", "/today");
+    assert!(r[0].text.contains("Question of the day"), "{}", r[0].text);
+    let r = bot.say(
+        "alice",
+        "/answer a long enough answer about yield and iterators",
+    );
+    assert!(r[0].text.contains("recorded"), "{}", r[0].text);
+}

@@ -1,0 +1,118 @@
+//! Storage promises: migrations, refusing newer files, durable acknowledgements, backups.
+
+use drillbot::store::{Store, StoreError, schema_version};
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::harness::{TestBot, good_answer};
+
+#[test]
+fn an_older_database_is_upgraded_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let v1 = Migrations::new(vec![M::up(include_str!("../../migrations/01-init/up.sql"))]);
+        v1.to_latest(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO users (platform, external_id, display_name) VALUES ('telegram', '42', 'old-timer')",
+            [],
+        )
+        .unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+    let store = Store::open(&path).unwrap();
+    let (version, name, ratings): (i64, String, i64) = store.with_connection(|c| {
+        (
+            c.pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap(),
+            c.query_row(
+                "SELECT display_name FROM users WHERE external_id = '42'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap(),
+            c.query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+                .unwrap(),
+        )
+    });
+    assert_eq!(version as usize, schema_version());
+    assert_eq!(name, "old-timer");
+    assert_eq!(ratings, 0, "the new table exists");
+}
+
+#[test]
+fn a_database_from_a_newer_drillbot_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).err().expect("refused");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("untouched"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(!dir.path().join("new.db-wal").exists());
+}
+
+#[test]
+fn an_acknowledged_answer_is_already_on_disk() {
+    let bot = TestBot::with(|d| d.topics = vec!["beta".into()]);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    let ack = bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    assert_eq!(ack[0].kind, drillbot::message::ReplyKind::Confirmation);
+    // A second connection (another process after a crash) sees it.
+    let other = Connection::open(&bot.db_path).unwrap();
+    let body: String = other
+        .query_row("SELECT body FROM answers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, good_answer(&q.id));
+}
+
+#[test]
+fn the_schema_enforces_one_live_round_per_day_and_one_answer_per_member() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    bot.engine.store().with_connection(|c| {
+        let dup = c.execute(
+            "INSERT INTO rounds (chat_id, local_date, number, question_id, posted_at, reveal_at)
+             SELECT chat_id, local_date, number + 1, question_id, posted_at, reveal_at FROM rounds",
+            [],
+        );
+        assert!(dup.is_err(), "a second live round on the same date violates the schema");
+        c.execute(
+            "INSERT INTO answers (round_id, user_id, chat_id, local_date, body, score, verdict, submitted_at)
+             SELECT r.id, u.id, r.chat_id, r.local_date, 'x', 0, 'graded', 0 FROM rounds r, users u",
+            [],
+        )
+        .unwrap();
+        let dup = c.execute(
+            "INSERT INTO answers (round_id, user_id, chat_id, local_date, body, score, verdict, submitted_at)
+             SELECT r.id, u.id, r.chat_id, r.local_date, 'y', 0, 'graded', 0 FROM rounds r, users u",
+            [],
+        );
+        assert!(dup.is_err(), "a second answer by the same member violates the schema");
+    });
+}
+
+#[test]
+fn a_backup_opens_with_the_same_data() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    bot.engine.store().backup(&copy).unwrap();
+    let restored = Store::open(&copy).unwrap();
+    let rounds: i64 = restored.with_connection(|c| {
+        c.query_row("SELECT COUNT(*) FROM rounds", [], |r| r.get(0))
+            .unwrap()
+    });
+    assert_eq!(rounds, 1);
+}
