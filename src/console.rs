@@ -108,6 +108,9 @@ impl<'a> Console<'a> {
                 for reply in self.engine.handle(&msg, self.now) {
                     self.print(out, &reply)?;
                 }
+                if head == "/help" {
+                    writeln!(out, "{}", self.lang().render(&Msg::ConsoleHelp))?;
+                }
             }
         }
         Ok(Flow::Continue)

@@ -107,6 +107,7 @@ impl Engine {
             post_time: s.post_time.format("%H:%M").to_string(),
             reveal_time: s.reveal_time.format("%H:%M").to_string(),
             timezone: s.timezone.name().to_string(),
+            scheduled: s.scheduled,
         };
         Ok(Reply::to_chat(ReplyKind::Info, s.language.render(&msg)))
     }

@@ -13,6 +13,8 @@ pub(super) fn rating_label(rating: Rating) -> &'static str {
     }
 }
 
+const START_ON: &str = "Daily posts are on: questions and reveals arrive on time.";
+
 pub(super) fn console_label(private_to: Option<&str>) -> String {
     match private_to {
         None => "[chat] drillbot:".to_string(),
@@ -142,8 +144,11 @@ pub(super) fn render(msg: &Msg) -> String {
             post_time,
             reveal_time,
             timezone,
+            scheduled,
         } => {
-            let start = if *private {
+            let start = if *scheduled {
+                START_ON
+            } else if *private {
                 "Add me to a group to practise together; here you can check your own /stats."
             } else {
                 "An admin starts the daily posts with /settings on (on Discord, first choose the channel with /settings channel)."

@@ -239,6 +239,8 @@ pub enum Msg {
         reveal_time: String,
         /// IANA name.
         timezone: String,
+        /// The daily schedule is already on (the console starts that way).
+        scheduled: bool,
     },
     /// The question of the day.
     QuestionPost {

@@ -13,6 +13,8 @@ pub(super) fn rating_label(rating: Rating) -> &'static str {
     }
 }
 
+const START_ON: &str = "每日推送已开启：到点自动出题和揭晓。";
+
 pub(super) fn console_label(private_to: Option<&str>) -> String {
     match private_to {
         None => "【群聊】drillbot：".to_string(),
@@ -132,8 +134,11 @@ pub(super) fn render(msg: &Msg) -> String {
             post_time,
             reveal_time,
             timezone,
+            scheduled,
         } => {
-            let start = if *private {
+            let start = if *scheduled {
+                START_ON
+            } else if *private {
                 "在群里把我加进去，大家每天一起练；在这里可以用 /stats 查看自己的成绩。"
             } else {
                 "管理员发送 /settings on 即可开始每日推送（Discord 上先用 /settings channel 选择频道）。"
