@@ -118,6 +118,7 @@ fn main() {
                 "q2",
                 now,
                 now + chrono::Duration::hours(9),
+                |_| None,
             )
             .unwrap()
             .unwrap(),

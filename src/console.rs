@@ -184,10 +184,22 @@ impl<'a> Console<'a> {
         self.tick(out)
     }
 
+    /// Runs the schedule, then delivers the console's queued messages from the outbox, as a platform worker
+    /// would: print, then confirm.
     fn tick(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        for o in self.engine.tick(self.now) {
-            if o.chat == self.chat {
-                self.print(out, &o.reply)?;
+        self.engine.tick(self.now);
+        let store = self.engine.store();
+        let items = match store.claim_due(Platform::Console, self.now, 1000) {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox");
+                return Ok(());
+            }
+        };
+        for item in items {
+            self.print(out, &item.outgoing.reply)?;
+            if let Err(e) = store.mark_sent(item.id, self.now) {
+                tracing::error!(error = %e, "cannot confirm a console delivery");
             }
         }
         Ok(())

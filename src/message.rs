@@ -2,8 +2,11 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// The chat platform a message came from. Identities are per platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// The local terminal adapter.
     Console,
@@ -41,7 +44,7 @@ impl fmt::Display for Platform {
 }
 
 /// A chat (group, server channel or private conversation) as the platform names it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ChatRef {
     /// Which platform the chat lives on.
     pub platform: Platform,
@@ -50,7 +53,7 @@ pub struct ChatRef {
 }
 
 /// A person as the platform names them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserRef {
     /// Which platform the user lives on.
     pub platform: Platform,
@@ -76,7 +79,7 @@ pub struct Incoming {
 }
 
 /// Who sees a reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
     /// Everyone in the chat.
     Chat,
@@ -85,7 +88,7 @@ pub enum Audience {
 }
 
 /// What a reply is about, so adapters can choose a presentation (embed, poll, buttons).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplyKind {
     /// The question of the day being posted.
     QuestionPost,
@@ -102,7 +105,7 @@ pub enum ReplyKind {
 }
 
 /// A button under a reply. Pressing it is the same as sending `command` as the presser.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     /// The label shown on the button.
     pub label: String,
@@ -111,7 +114,7 @@ pub struct Button {
 }
 
 /// One message the engine wants sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
     /// Who may see it.
     pub audience: Audience,
@@ -152,7 +155,7 @@ impl Reply {
 }
 
 /// A message the engine sends on its own (a scheduled post or reveal) to a chat.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outgoing {
     /// The chat it goes to.
     pub chat: ChatRef,

@@ -257,7 +257,7 @@ impl Engine {
                             continue;
                         }
                     };
-                    match self.reveal_round(&chat, &round, now) {
+                    match self.reveal_round(&chat, &round, now, true) {
                         Ok(Some(reply)) => out.push(Outgoing {
                             chat: chat_ref(&chat),
                             reply,

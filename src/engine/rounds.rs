@@ -154,18 +154,23 @@ impl Engine {
         };
         let q = self.choose_question(chat, date, None)?;
         let reveal_at = schedule::scheduled_reveal(s, date);
-        let Some(round) = self
+        // The post is rendered inside the round's transaction and queued in the outbox with it.
+        let mut queued = None;
+        let created = self
             .store
-            .create_round(chat.id, date, &q.id, now, reveal_at)?
-        else {
+            .create_round(chat.id, date, &q.id, now, reveal_at, |round| {
+                let reply = self.question_post(chat, round, now).ok()?;
+                queued = Some(Outgoing {
+                    chat: chat_ref(chat),
+                    reply,
+                });
+                queued.clone()
+            })?;
+        let Some(round) = created else {
             return Ok(None);
         };
         tracing::info!(chat = chat.id, round = round.id, question = %round.question_id, "posted the question of the day");
-        let reply = self.question_post(chat, &round, now)?;
-        Ok(Some(Outgoing {
-            chat: chat_ref(chat),
-            reply,
-        }))
+        Ok(queued)
     }
 
     /// `/today`.
@@ -177,17 +182,18 @@ impl Engine {
         }
         let q = self.choose_question(chat, today, None)?;
         let reveal_at = schedule::reveal_for_manual_post(&chat.settings, today, ctx.now);
-        let round = match self
-            .store
-            .create_round(chat.id, today, &q.id, ctx.now, reveal_at)?
-        {
-            Some(round) => round,
-            // Another caller created today's round a moment ago: show that one.
-            None => self
+        let round =
+            match self
                 .store
-                .live_round_on(chat.id, today)?
-                .ok_or_else(|| Failure::Internal("today's round vanished".into()))?,
-        };
+                .create_round(chat.id, today, &q.id, ctx.now, reveal_at, |_| None)?
+            {
+                Some(round) => round,
+                // Another caller created today's round a moment ago: show that one.
+                None => self
+                    .store
+                    .live_round_on(chat.id, today)?
+                    .ok_or_else(|| Failure::Internal("today's round vanished".into()))?,
+            };
         Ok(vec![self.question_post(chat, &round, ctx.now)?])
     }
 
@@ -293,7 +299,7 @@ impl Engine {
         let Some(round) = self.store.open_round(ctx.chat.id)? else {
             return Err(Failure::user(Msg::NoOpenRound));
         };
-        match self.reveal_round(&ctx.chat, &round, ctx.now)? {
+        match self.reveal_round(&ctx.chat, &round, ctx.now, false)? {
             Some(reply) => Ok(vec![reply]),
             None => Err(Failure::user(Msg::NoOpenRound)),
         }
@@ -306,6 +312,7 @@ impl Engine {
         chat: &ChatRow,
         round: &RoundRow,
         now: DateTime<Utc>,
+        queue: bool,
     ) -> Result<Option<Reply>, Failure> {
         let q = self.question(round)?;
         let answers = self.store.round_answers(round.id)?;
@@ -331,15 +338,6 @@ impl Engine {
             });
             normalized.push(norm);
         }
-        if !self.store.settle_round(round.id, now, &settled)? {
-            return Ok(None);
-        }
-        tracing::info!(
-            chat = chat.id,
-            round = round.id,
-            answers = answers.len(),
-            "revealed"
-        );
         let lang = chat.settings.language;
         let mut results: Vec<ResultLine> = answers
             .iter()
@@ -390,10 +388,26 @@ impl Engine {
             results,
             peeked_only,
         };
-        Ok(Some(
-            Reply::to_chat(ReplyKind::Reveal, lang.render(&Msg::Reveal(view)))
-                .with_buttons(Self::rating_buttons(lang)),
-        ))
+        let reply = Reply::to_chat(ReplyKind::Reveal, lang.render(&Msg::Reveal(view)))
+            .with_buttons(Self::rating_buttons(lang));
+        // A scheduled reveal is queued in the outbox in the settling transaction; an admin's goes back as a reply.
+        let queued = queue.then(|| Outgoing {
+            chat: chat_ref(chat),
+            reply: reply.clone(),
+        });
+        if !self
+            .store
+            .settle_round(round.id, now, &settled, queued.as_ref())?
+        {
+            return Ok(None);
+        }
+        tracing::info!(
+            chat = chat.id,
+            round = round.id,
+            answers = answers.len(),
+            "revealed"
+        );
+        Ok(Some(reply))
     }
 
     /// `/rate`: records a self-rating for the latest round the member has seen the answer of.

@@ -3,9 +3,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
+use super::outbox::enqueue_in;
 use super::{Store, StoreError, StoreResult, date_str, from_ts, parse_date, ts};
 use crate::command::Rating;
 use crate::grading::Verdict;
+use crate::message::Outgoing;
 
 /// An answer about to be saved.
 #[derive(Debug, Clone)]
@@ -227,12 +229,14 @@ impl Store {
     }
 
     /// Closes a round: marks it revealed, fixes every answer's final score and points, and adds them to the
-    /// all-time totals, in one transaction. Returns false (and changes nothing) if it was already revealed.
+    /// all-time totals, in one transaction, queueing `announce` in the outbox when given. Returns false (and
+    /// changes nothing) if it was already revealed.
     pub fn settle_round(
         &self,
         round_id: i64,
         at: DateTime<Utc>,
         results: &[Settled],
+        announce: Option<&Outgoing>,
     ) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -261,6 +265,9 @@ impl Store {
                 update.execute(params![s.answer_id, s.verdict.key(), s.score, s.points])?;
                 total.execute(params![chat_id, s.user_id, s.points, s.score])?;
             }
+        }
+        if let Some(outgoing) = announce {
+            enqueue_in(&tx, chat_id, Some(round_id), "reveal", outgoing, at)?;
         }
         tx.commit()?;
         Ok(true)

@@ -210,6 +210,7 @@ impl Store {
             "UPDATE chats SET language = ?2, timezone = ?3, post_time = ?4, reveal_time = ?5, topics = ?6,
                     min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
                     scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
+                    paused_reason = CASE WHEN ?10 THEN NULL ELSE paused_reason END,
                     scheduled = ?10
              WHERE id = ?1",
             params![

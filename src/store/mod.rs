@@ -6,11 +6,13 @@
 mod answers;
 mod boards;
 mod chats;
+mod outbox;
 mod rounds;
 
 pub use answers::{AnswerRow, NewAnswer, SaveOutcome, Settled};
 pub use boards::{BoardRow, ScoreRow, StreakRow};
 pub use chats::{ChatRow, ChatSettings, UserRow};
+pub use outbox::{OutboxCounts, OutboxItem};
 pub use rounds::RoundRow;
 
 use std::path::Path;

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
+use super::outbox::enqueue_in;
 use super::{Store, StoreResult, date_str, from_ts, parse_date, ts};
+use crate::message::Outgoing;
 
 /// A stored round.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +105,7 @@ fn insert_round(
 impl Store {
     /// Creates the chat's round for `date` unless the chat already has one (live or skipped) on that date.
     /// Returns the new round, or `None` when a round exists (another caller may have got there first).
+    /// `announce` may render the post for the new round: it is queued in the outbox in the same transaction.
     pub fn create_round(
         &self,
         chat_id: i64,
@@ -110,6 +113,7 @@ impl Store {
         question_id: &str,
         posted_at: DateTime<Utc>,
         reveal_at: DateTime<Utc>,
+        announce: impl FnOnce(&RoundRow) -> Option<Outgoing>,
     ) -> StoreResult<Option<RoundRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -122,6 +126,11 @@ impl Store {
             return Ok(None);
         }
         let round = insert_round(&tx, chat_id, date, question_id, posted_at, reveal_at)?;
+        if let Some(round) = &round
+            && let Some(outgoing) = announce(round)
+        {
+            enqueue_in(&tx, chat_id, Some(round.id), "post", &outgoing, posted_at)?;
+        }
         tx.commit()?;
         Ok(round)
     }
