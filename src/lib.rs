@@ -13,6 +13,7 @@
 //! - [`schedule`]: post and reveal decisions in a chat's time zone from a given `now`.
 //! - [`store`]: SQLite storage with migrations from `migrations/`.
 //! - [`engine`]: `handle(incoming, now)` and `tick(now)`, tying the above together.
+//! - [`delivery`]: the outbox worker (token buckets, `retry_after`, backoff) and the scheduler loop.
 //! - [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
 //! - [`console`]: the terminal adapter, a local chat that needs no token.
 //!
@@ -21,6 +22,7 @@
 pub mod bank;
 pub mod command;
 pub mod console;
+pub mod delivery;
 pub mod engine;
 pub mod grading;
 pub mod i18n;

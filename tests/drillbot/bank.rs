@@ -219,7 +219,7 @@ fn a_scripted_console_session_runs_a_round_and_exits_zero() {
         .stdin
         .take()
         .unwrap()
-        .write_all("# a script\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n".as_bytes())
+        .write_all("# a script (redis has no multiple-choice questions)\n/settings topics redis\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n".as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());

@@ -1,6 +1,7 @@
 //! The test harness: a bot on a temporary database and the fixture bank, with a controllable clock.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -25,7 +26,7 @@ pub fn fixture_bank() -> Bank {
 
 /// A bot under test. `admin` is the chat's admin; anyone else is a member.
 pub struct TestBot {
-    pub engine: Engine,
+    pub engine: Arc<Engine>,
     pub now: DateTime<Utc>,
     pub tz: Tz,
     pub chat: ChatRef,
@@ -47,7 +48,12 @@ impl TestBot {
         let db_path = dir.path().join("test.db");
         let store = Store::open(&db_path).unwrap();
         let tz = defaults.timezone;
-        let engine = Engine::new(fixture_bank(), store, defaults, Limits::default());
+        let engine = Arc::new(Engine::new(
+            fixture_bank(),
+            store,
+            defaults,
+            Limits::default(),
+        ));
         let mut bot = TestBot {
             engine,
             now: Utc::now(),

@@ -2,6 +2,7 @@
 //! small fixture bank in `tests/fixtures/bank`, and a clock it moves itself.
 
 mod bank;
+mod delivery;
 mod harness;
 mod props;
 mod round;

@@ -1,0 +1,298 @@
+//! Delivery: a worker that takes due messages from the outbox and sends them through a platform
+//! [`Transport`], paced by sliding windows (one for the platform, one per chat), honouring `retry_after`,
+//! retrying transient errors with exponential backoff and jitter, and pausing chats on permanent errors.
+//!
+//! The worker confirms a message only after the platform accepted it; a message claimed but not confirmed
+//! when the process died is sent again after the restart ([`Store::requeue_unconfirmed`]), a confirmed one
+//! never is.
+
+mod bucket;
+
+pub use bucket::Window;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use tokio::time::Instant;
+
+use crate::Engine;
+use crate::message::{Outgoing, Platform};
+use crate::store::{OutboxItem, Store, StoreError};
+
+/// Why a send failed, as the platform said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// 429: wait `retry_after`; `global` when the limit is the bot's, not the chat's.
+    RateLimited {
+        /// How long the platform asked us to wait.
+        retry_after: Duration,
+        /// Whether the whole platform is limited rather than one chat.
+        global: bool,
+    },
+    /// Worth retrying later (5xx, network).
+    Transient(String),
+    /// Never worth retrying (bot removed, chat not found, no access): the chat is paused.
+    Permanent(String),
+}
+
+/// Sends one message to a platform.
+pub trait Transport: Send + Sync {
+    /// The platform this transport serves.
+    fn platform(&self) -> Platform;
+    /// Sends; `Ok` only when the platform accepted the message.
+    fn send(&self, outgoing: &Outgoing) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Rate limits for one platform.
+#[derive(Debug, Clone)]
+pub struct Pacing {
+    /// Messages per second for the whole bot (also the burst size).
+    pub per_second: u32,
+    /// Messages per chat per `chat_window`.
+    pub per_chat: u32,
+    /// The per-chat window.
+    pub chat_window: Duration,
+}
+
+impl Pacing {
+    /// Telegram's documented limits: about 30 messages/s overall and 20 per minute in a group.
+    pub fn telegram() -> Pacing {
+        Pacing {
+            per_second: 30,
+            per_chat: 20,
+            chat_window: Duration::from_secs(60),
+        }
+    }
+
+    /// Discord: 50 requests/s overall and about 5 per 5 s per channel.
+    pub fn discord() -> Pacing {
+        Pacing {
+            per_second: 50,
+            per_chat: 5,
+            chat_window: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Maps tokio's clock (pausable in tests) to wall-clock UTC for the database.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_utc: DateTime<Utc>,
+    base: Instant,
+}
+
+impl Clock {
+    /// A clock that reads `at` now and advances with tokio's time.
+    pub fn starting_at(at: DateTime<Utc>) -> Clock {
+        Clock {
+            base_utc: at,
+            base: Instant::now(),
+        }
+    }
+
+    /// The real clock.
+    pub fn system() -> Clock {
+        Clock::starting_at(Utc::now())
+    }
+
+    /// Now, in UTC.
+    pub fn now(&self) -> DateTime<Utc> {
+        let elapsed = Instant::now().saturating_duration_since(self.base);
+        self.base_utc + chrono::Duration::from_std(elapsed).unwrap_or_default()
+    }
+}
+
+/// What one pass of the worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Confirmed sent.
+    pub sent: usize,
+    /// Answered 429.
+    pub rate_limited: usize,
+    /// Failed for now, to be retried.
+    pub retried: usize,
+    /// Failed for good; their chats are paused.
+    pub failed: usize,
+    /// Put back because their chat's bucket was empty.
+    pub deferred: usize,
+}
+
+/// The delivery worker for one platform.
+pub struct Delivery<T: Transport> {
+    engine: Arc<Engine>,
+    transport: T,
+    pacing: Pacing,
+    clock: Clock,
+    global: Window,
+    chats: HashMap<String, Window>,
+    batch: usize,
+}
+
+/// Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes.
+pub fn backoff(attempts: i64) -> Duration {
+    let cap = 2f64.powi(attempts.clamp(1, 10) as i32).min(600.0);
+    Duration::from_secs_f64(rand::rng().random_range(cap / 2.0..=cap))
+}
+
+fn seconds_after(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    // The outbox stores whole seconds: round up so a retry never comes early.
+    now + chrono::Duration::seconds(d.as_secs_f64().ceil() as i64)
+}
+
+impl<T: Transport> Delivery<T> {
+    /// A worker over the engine's outbox. Messages a previous run claimed but never confirmed are queued
+    /// again.
+    pub fn new(
+        engine: Arc<Engine>,
+        transport: T,
+        pacing: Pacing,
+        clock: Clock,
+    ) -> Result<Delivery<T>, StoreError> {
+        engine.store().requeue_unconfirmed()?;
+        Ok(Delivery {
+            global: Window::new(pacing.per_second, Duration::from_secs(1)),
+            engine,
+            transport,
+            pacing,
+            clock,
+            chats: HashMap::new(),
+            batch: 256,
+        })
+    }
+
+    fn store(&self) -> &Store {
+        self.engine.store()
+    }
+
+    /// Delivers every message due now (one claim of up to a batch), pacing as it goes.
+    pub async fn pass(&mut self) -> Result<PassReport, StoreError> {
+        let now = self.clock.now();
+        let items = self
+            .store()
+            .claim_due(self.transport.platform(), now, self.batch)?;
+        let mut report = PassReport::default();
+        for item in items {
+            self.deliver(item, &mut report).await?;
+        }
+        // Forget chats with nothing recent, so thousands of quiet chats cost no memory.
+        let now = Instant::now();
+        self.chats.retain(|_, w| !w.is_idle(now));
+        Ok(report)
+    }
+
+    async fn deliver(
+        &mut self,
+        item: OutboxItem,
+        report: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        let key = item.outgoing.chat.id.clone();
+        let (per_chat, window) = (self.pacing.per_chat, self.pacing.chat_window);
+        let chat_wait = self
+            .chats
+            .entry(key.clone())
+            .or_insert_with(|| Window::new(per_chat, window))
+            .wait(Instant::now());
+        if !chat_wait.is_zero() {
+            // Do not hold up other chats: this one goes back to the queue until its bucket refills.
+            self.store()
+                .retry_at(item.id, seconds_after(self.clock.now(), chat_wait), None)?;
+            report.deferred += 1;
+            return Ok(());
+        }
+        loop {
+            let wait = self.global.wait(Instant::now());
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let now = Instant::now();
+        self.global.take(now);
+        if let Some(b) = self.chats.get_mut(&key) {
+            b.take(now);
+        }
+        match self.transport.send(&item.outgoing).await {
+            Ok(()) => {
+                self.store().mark_sent(item.id, self.clock.now())?;
+                report.sent += 1;
+            }
+            Err(SendError::RateLimited {
+                retry_after,
+                global,
+            }) => {
+                let now = Instant::now();
+                if global {
+                    self.global.block_for(now, retry_after);
+                } else if let Some(b) = self.chats.get_mut(&key) {
+                    b.block_for(now, retry_after);
+                }
+                tracing::warn!(chat = %key, ?retry_after, global, "rate limited by the platform");
+                self.store().retry_at(
+                    item.id,
+                    seconds_after(self.clock.now(), retry_after),
+                    Some("429"),
+                )?;
+                report.rate_limited += 1;
+            }
+            Err(SendError::Transient(e)) => {
+                let wait = backoff(item.attempts);
+                tracing::warn!(chat = %key, error = %e, ?wait, "send failed, will retry");
+                self.store()
+                    .retry_at(item.id, seconds_after(self.clock.now(), wait), Some(&e))?;
+                report.retried += 1;
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::warn!(chat = %key, error = %e, "cannot deliver to this chat any more; pausing it");
+                self.store().fail_and_pause(item.id, item.chat_id, &e)?;
+                report.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown` resolves: a pass, then a short sleep when idle. A send in flight when shutdown
+    /// comes is finished or, if interrupted, stays claimed and is queued again at the next start.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
+        tokio::pin!(shutdown);
+        loop {
+            let report = tokio::select! {
+                _ = &mut shutdown => return Ok(()),
+                r = self.pass() => r?,
+            };
+            if report.sent == 0 && report.rate_limited == 0 {
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Runs the schedule until `shutdown`: ticks at each event (post or reveal) and at least every 30 seconds, so
+/// catch-up and clock changes are noticed. The decisions are the engine's; this loop only feeds it the clock.
+pub async fn run_scheduler(engine: Arc<Engine>, clock: Clock, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let now = clock.now();
+        let e = Arc::clone(&engine);
+        let next = tokio::task::spawn_blocking(move || {
+            e.tick(now);
+            e.next_event_after(now)
+        })
+        .await
+        .unwrap_or(None);
+        let wait = next
+            .and_then(|t| (t - clock.now()).to_std().ok())
+            .unwrap_or(Duration::from_secs(30))
+            .min(Duration::from_secs(30));
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
