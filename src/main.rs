@@ -69,6 +69,20 @@ enum BankCmd {
         /// Directory of topic files (default: the configured bank).
         dir: Option<PathBuf>,
     },
+    /// Turn a Markdown or plain-text list of interview questions into a DRAFT topic file to review by hand.
+    Import {
+        /// The Markdown or text file to import.
+        file: PathBuf,
+        /// Topic key of the new file: lowercase letters, digits and '-'.
+        #[arg(long)]
+        topic: String,
+        /// Directory to write <TOPIC>.toml into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace <OUT>/<TOPIC>.toml if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +158,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_stats(&bank, json);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Bank {
+            command:
+                BankCmd::Import {
+                    file,
+                    topic,
+                    out,
+                    force,
+                },
+        } => bank_import(&file, &topic, &out, force),
         Cmd::Db {
             command: DbCmd::Backup { out, db },
         } => {
@@ -224,6 +247,49 @@ fn bank_check(dir: Option<PathBuf>) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn bank_import(file: &Path, topic: &str, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    use drillbot::bank::import;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let source = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (convert it first, e.g. `iconv -f GBK -t UTF-8`)",
+            file.display()
+        )
+    })?;
+    let imported = import::import(&source, topic)?;
+    let r = &imported.report;
+    if imported.questions.is_empty() {
+        for s in &r.skipped {
+            eprintln!("  skipped {s}");
+        }
+        anyhow::bail!("no questions found in {}; nothing written", file.display());
+    }
+    let text = import::render_toml(&imported, &file.display().to_string());
+    let path = import::write_topic_file(out, topic, &text, force)?;
+    println!(
+        "found {} questions in {} (read as {})",
+        r.questions,
+        file.display(),
+        r.style.map_or("-".to_string(), |s| s.to_string())
+    );
+    println!("  with answers:    {}", r.with_answers);
+    println!("  without answers: {}", r.without_answers);
+    if r.skipped.is_empty() {
+        println!("skipped: nothing");
+    } else {
+        println!("skipped:");
+        for s in &r.skipped {
+            println!("  {s}");
+        }
+    }
+    println!(
+        "wrote {}: every question is a draft with no key points; review it, then run `drillbot bank check {}`",
+        path.display(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_stats(bank: &Bank, json: bool) {
