@@ -16,9 +16,11 @@
 //! - [`delivery`]: the outbox worker (token buckets, `retry_after`, backoff) and the scheduler loop.
 //! - [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
 //! - [`console`]: the terminal adapter, a local chat that needs no token.
+//! - [`adapters`]: chat platforms (Telegram delivery so far); the only place that names their crates.
 //!
 //! The core never imports a chat platform's crate; adapters own that.
 
+pub mod adapters;
 pub mod bank;
 pub mod command;
 pub mod console;

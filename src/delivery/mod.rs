@@ -37,7 +37,13 @@ pub enum SendError {
     Transient(String),
     /// Never worth retrying (bot removed, chat not found, no access): the chat is paused.
     Permanent(String),
+    /// The platform refused this one message (malformed, too long): it is dropped, the chat is not paused.
+    Rejected(String),
 }
+
+/// Attempts after which a message failing with transient errors is given up (with 2^n s backoff capped at
+/// ten minutes, about a day and a half of trying).
+pub const MAX_ATTEMPTS: i64 = 200;
 
 /// Sends one message to a platform.
 pub trait Transport: Send + Sync {
@@ -237,6 +243,16 @@ impl<T: Transport> Delivery<T> {
                     Some("429"),
                 )?;
                 report.rate_limited += 1;
+            }
+            Err(SendError::Transient(e)) if item.attempts >= MAX_ATTEMPTS => {
+                tracing::error!(chat = %key, error = %e, attempts = item.attempts, "giving up on a message");
+                self.store().mark_failed(item.id, &e)?;
+                report.failed += 1;
+            }
+            Err(SendError::Rejected(e)) => {
+                tracing::error!(chat = %key, error = %e, "the platform rejected a message; dropping it");
+                self.store().mark_failed(item.id, &e)?;
+                report.failed += 1;
             }
             Err(SendError::Transient(e)) => {
                 let wait = backoff(item.attempts);

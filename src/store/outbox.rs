@@ -130,6 +130,15 @@ impl Store {
         Ok(())
     }
 
+    /// Gives up on one message (its chat stays as it is).
+    pub fn mark_failed(&self, id: i64, error: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        Ok(())
+    }
+
     /// Gives up on a message after a permanent error and pauses its chat: no more posts, no more deliveries,
     /// until an admin turns the schedule on again.
     pub fn fail_and_pause(&self, id: i64, chat_id: i64, error: &str) -> StoreResult<()> {

@@ -1,0 +1,4 @@
+//! Platform adapters: each translates platform events into core types and core replies into platform calls.
+//! Only this directory names a chat platform's crate.
+
+pub mod telegram;
