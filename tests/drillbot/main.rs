@@ -9,3 +9,4 @@ mod round;
 mod schedule;
 mod scores;
 mod storage;
+mod telegram;
