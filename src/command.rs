@@ -5,6 +5,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 
 use crate::i18n::Lang;
+use crate::schedule::Weekdays;
 
 /// The commands every adapter understands, with their arguments parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +128,8 @@ pub enum Problem {
     UnknownSetting(String),
     /// Not one of on/off (show/hide).
     BadToggle(String),
+    /// Not a set of weekdays.
+    BadDays(String),
 }
 
 /// Self-ratings after the reveal, as FSRS numbers them (1 = again ... 4 = easy).
@@ -189,6 +192,8 @@ pub enum SettingsCommand {
     ShowAnswers(bool),
     /// `on|off` (also `resume|pause`): the daily schedule.
     Schedule(bool),
+    /// `days mon-fri|weekdays|all|mon,wed,fri`: days of the week with a question.
+    Days(Weekdays),
 }
 
 /// Parses one message. Command names are case-insensitive and may carry a `@botname` suffix.
@@ -325,6 +330,12 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
             Lang::parse(&value)
                 .map(SettingsCommand::Language)
                 .ok_or(Problem::BadLanguage(value))
+        }
+        "days" | "post_days" | "post-days" => {
+            need(&value)?;
+            Weekdays::parse(&value)
+                .map(SettingsCommand::Days)
+                .ok_or(Problem::BadDays(value))
         }
         "answers" | "show_answers" | "show-answers" => {
             need(&value)?;

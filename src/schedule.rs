@@ -1,10 +1,79 @@
 //! Scheduling decisions in a chat's time zone, made from a `now` that is passed in. Nothing here reads the
 //! clock or the database, so every rule is testable with any instant (DST days included).
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::store::ChatSettings;
+
+/// The days of the week a chat gets a question (a set of weekdays, never empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weekdays(u8);
+
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl Weekdays {
+    /// Every day.
+    pub const ALL: Weekdays = Weekdays(0x7f);
+
+    /// From the stored bit set (bit 0 = Monday); `None` when empty or out of range.
+    pub fn from_bits(bits: u8) -> Option<Weekdays> {
+        (bits != 0 && bits <= 0x7f).then_some(Weekdays(bits))
+    }
+
+    /// The stored bit set.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Whether a day is included.
+    pub fn contains(self, day: chrono::Weekday) -> bool {
+        self.0 & (1 << day.num_days_from_monday()) != 0
+    }
+
+    /// Parses `all`, `weekdays`, `weekends`, a range `mon-fri` or a list `mon,wed,fri` (three-letter names).
+    pub fn parse(s: &str) -> Option<Weekdays> {
+        let s = s.trim().to_lowercase();
+        let day = |name: &str| DAY_NAMES.iter().position(|d| *d == name.trim());
+        let bits = match s.as_str() {
+            "all" | "daily" | "every" => 0x7f,
+            "weekdays" | "workdays" => 0x1f,
+            "weekends" | "weekend" => 0x60,
+            _ => {
+                let mut bits = 0u8;
+                for part in s.split([',', ' ']).filter(|p| !p.is_empty()) {
+                    match part.split_once('-') {
+                        Some((a, b)) => {
+                            let (a, b) = (day(a)?, day(b)?);
+                            if a > b {
+                                return None;
+                            }
+                            for d in a..=b {
+                                bits |= 1 << d;
+                            }
+                        }
+                        None => bits |= 1 << day(part)?,
+                    }
+                }
+                bits
+            }
+        };
+        Weekdays::from_bits(bits)
+    }
+}
+
+impl std::fmt::Display for Weekdays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == Weekdays::ALL {
+            return f.write_str("all");
+        }
+        let names: Vec<&str> = (0..7)
+            .filter(|d| self.0 & (1 << d) != 0)
+            .map(|d| DAY_NAMES[d])
+            .collect();
+        f.write_str(&names.join(","))
+    }
+}
 
 /// The local date of an instant in a time zone.
 pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
@@ -85,6 +154,9 @@ pub fn post_due(
         return None;
     }
     let today = local_date(now, s.timezone);
+    if !s.post_days.contains(today.weekday()) {
+        return None;
+    }
     let at = post_instant(s, today);
     (now >= at && at >= scheduled_since).then_some(today)
 }
@@ -100,13 +172,13 @@ pub fn next_post_after(
     }
     let today = local_date(now, s.timezone);
     let at = post_instant(s, today);
-    if at > now && !has_round_today {
+    if at > now && !has_round_today && s.post_days.contains(today.weekday()) {
         return Some(at);
     }
     let mut date = today.succ_opt()?;
     loop {
         let at = post_instant(s, date);
-        if at > now {
+        if at > now && s.post_days.contains(date.weekday()) {
             return Some(at);
         }
         date = date.succ_opt()?;
@@ -115,13 +187,11 @@ pub fn next_post_after(
 
 /// Monday of the local week containing `date`.
 pub fn week_start(date: NaiveDate) -> NaiveDate {
-    use chrono::Datelike;
     date - Duration::days(date.weekday().num_days_from_monday() as i64)
 }
 
 /// The first day of the local month containing `date`.
 pub fn month_start(date: NaiveDate) -> NaiveDate {
-    use chrono::Datelike;
     date.with_day(1).expect("day 1 exists")
 }
 
@@ -187,5 +257,26 @@ mod tests {
             next_post_after(&s, utc("2026-11-23T08:00:00Z"), false),
             Some(utc("2026-11-24T01:00:00Z"))
         );
+    }
+}
+
+#[cfg(test)]
+mod weekday_tests {
+    use super::*;
+    use chrono::Weekday;
+
+    #[test]
+    fn weekday_sets_parse_and_print() {
+        assert_eq!(Weekdays::parse("all"), Some(Weekdays::ALL));
+        let w = Weekdays::parse("mon-fri").unwrap();
+        assert!(w.contains(Weekday::Fri) && !w.contains(Weekday::Sat));
+        assert_eq!(w, Weekdays::parse("weekdays").unwrap());
+        assert_eq!(
+            Weekdays::parse("Mon, wed,fri").unwrap().to_string(),
+            "mon,wed,fri"
+        );
+        assert_eq!(Weekdays::parse("fri-mon"), None);
+        assert_eq!(Weekdays::parse("someday"), None);
+        assert_eq!(Weekdays::parse(""), None);
     }
 }

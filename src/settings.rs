@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::command::parse_time;
 use crate::i18n::Lang;
+use crate::schedule::Weekdays;
 
 /// The built-in defaults (the same file as `config/default.toml`).
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -60,6 +61,7 @@ struct RawChat {
     min_difficulty: u8,
     max_difficulty: u8,
     show_answers: bool,
+    post_days: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +86,8 @@ pub struct ChatDefaults {
     pub difficulty: (u8, u8),
     /// Show answers at the reveal.
     pub show_answers: bool,
+    /// Days of the week with a question.
+    pub post_days: Weekdays,
 }
 
 impl Default for ChatDefaults {
@@ -96,6 +100,7 @@ impl Default for ChatDefaults {
             topics: Vec::new(),
             difficulty: (1, 3),
             show_answers: false,
+            post_days: Weekdays::ALL,
         }
     }
 }
@@ -193,6 +198,15 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
             format!("difficulty range {lo}-{hi} must lie within 1-3 with min <= max"),
         ));
     }
+    let post_days = Weekdays::parse(&chat.post_days).ok_or_else(|| {
+        invalid(
+            "chat.post_days",
+            format!(
+                "\"{}\" is not a set of days (all, weekdays, mon-fri, mon,wed,fri)",
+                chat.post_days
+            ),
+        )
+    })?;
     if raw.limits.max_answer_chars == 0 || raw.limits.max_answer_chars > 100_000 {
         return Err(invalid(
             "limits.max_answer_chars",
@@ -225,6 +239,7 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
                 .collect(),
             difficulty: (lo, hi),
             show_answers: chat.show_answers,
+            post_days,
         },
         limits: raw.limits,
         log_level: raw.log.level,

@@ -35,6 +35,7 @@ fn settings_view(s: &ChatSettings) -> SettingsView {
         difficulty: s.difficulty,
         lang: s.language,
         show_answers: s.show_answers,
+        post_days: s.post_days.to_string(),
         scheduled: s.scheduled,
     }
 }
@@ -198,6 +199,7 @@ impl Engine {
             SettingsCommand::Difficulty(lo, hi) => s.difficulty = (lo, hi),
             SettingsCommand::Language(lang) => s.language = lang,
             SettingsCommand::ShowAnswers(on) => s.show_answers = on,
+            SettingsCommand::Days(days) => s.post_days = days,
             SettingsCommand::Schedule(on) => s.scheduled = on,
         }
         if s.post_time == s.reveal_time {

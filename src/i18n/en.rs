@@ -63,7 +63,7 @@ fn usage(name: CommandName) -> &'static str {
         CommandName::Topics => "/topics: the bank's topics",
         CommandName::Help => "/help: this help",
         CommandName::Settings => {
-            "/settings [post HH:MM | reveal HH:MM | tz Area/City | topics a,b|all | difficulty 1-3 | lang zh|en | answers show|hide | on | off]"
+            "/settings [post HH:MM | reveal HH:MM | tz Area/City | days mon-fri|all | topics a,b|all | difficulty 1-3 | lang zh|en | answers show|hide | on | off]"
         }
         CommandName::Skip => "/skip: an admin replaces today's question",
     }
@@ -89,6 +89,9 @@ fn problem(p: &Problem) -> String {
         Problem::BadPeriod(x) => format!("\"{x}\" is not a period; choose week, month or all."),
         Problem::UnknownSetting(x) => format!("There is no setting called \"{x}\"."),
         Problem::BadToggle(x) => format!("\"{x}\" is not valid; choose show or hide."),
+        Problem::BadDays(x) => {
+            format!("\"{x}\" is not a set of days; examples: all, weekdays, mon-fri, mon,wed,fri.")
+        }
     }
 }
 
@@ -258,8 +261,9 @@ pub(super) fn render(msg: &Msg) -> String {
                 view.topics.join(", ")
             };
             format!(
-                "{head}\n• Daily posts: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
+                "{head}\n• Daily posts: {}\n• Days: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
                 if view.scheduled { "on" } else { "off (/settings on starts them)" },
+                if view.post_days == "all" { "every day".to_string() } else { view.post_days.clone() },
                 view.post_time,
                 view.reveal_time,
                 view.timezone,

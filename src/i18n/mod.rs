@@ -153,6 +153,8 @@ pub struct SettingsView {
     pub lang: Lang,
     /// Show answers at the reveal.
     pub show_answers: bool,
+    /// Days with a question (`all` or `mon,tue,...`).
+    pub post_days: String,
     /// Daily schedule on.
     pub scheduled: bool,
 }

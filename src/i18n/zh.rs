@@ -57,7 +57,7 @@ fn usage(name: CommandName) -> &'static str {
         CommandName::Topics => "/topics —— 题库主题",
         CommandName::Help => "/help —— 帮助",
         CommandName::Settings => {
-            "/settings [post HH:MM | reveal HH:MM | tz 时区 | topics a,b|all | difficulty 1-3 | lang zh|en | answers show|hide | on | off]"
+            "/settings [post HH:MM | reveal HH:MM | tz 时区 | days mon-fri|all | topics a,b|all | difficulty 1-3 | lang zh|en | answers show|hide | on | off]"
         }
         CommandName::Skip => "/skip —— 管理员换掉今天的题",
     }
@@ -79,6 +79,9 @@ fn problem(p: &Problem) -> String {
         Problem::BadPeriod(x) => format!("“{x}”不是有效时段，可选 week、month、all。"),
         Problem::UnknownSetting(x) => format!("没有名为“{x}”的设置项。"),
         Problem::BadToggle(x) => format!("“{x}”无效，可选 show 或 hide。"),
+        Problem::BadDays(x) => {
+            format!("“{x}”不是有效的出题日，例如 all、weekdays、mon-fri、mon,wed,fri。")
+        }
     }
 }
 
@@ -246,8 +249,9 @@ pub(super) fn render(msg: &Msg) -> String {
                 view.topics.join(", ")
             };
             format!(
-                "{head}\n• 每日推送：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
+                "{head}\n• 每日推送：{}\n• 出题日：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
                 if view.scheduled { "开启" } else { "未开启（/settings on 开启）" },
+                if view.post_days == "all" { "每天".to_string() } else { view.post_days.clone() },
                 view.post_time,
                 view.reveal_time,
                 view.timezone,

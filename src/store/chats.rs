@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Store, StoreError, StoreResult, ts};
 use crate::i18n::Lang;
 use crate::message::Platform;
+use crate::schedule::Weekdays;
 use crate::settings::ChatDefaults;
 
 /// A chat's settings.
@@ -26,6 +27,8 @@ pub struct ChatSettings {
     pub difficulty: (u8, u8),
     /// Show answer texts at the reveal.
     pub show_answers: bool,
+    /// Days of the week with a question.
+    pub post_days: Weekdays,
     /// An admin started the daily schedule.
     pub scheduled: bool,
 }
@@ -41,6 +44,7 @@ impl ChatSettings {
             topics: d.topics.clone(),
             difficulty: d.difficulty,
             show_answers: d.show_answers,
+            post_days: d.post_days,
             scheduled,
         }
     }
@@ -75,7 +79,7 @@ pub struct UserRow {
 }
 
 const CHAT_COLUMNS: &str = "id, platform, external_id, is_private, language, timezone, post_time, reveal_time, \
-     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since";
+     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since, post_days";
 
 fn time_text(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
@@ -89,6 +93,7 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
     let reveal: String = r.get(7)?;
     let topics: String = r.get(8)?;
     let since: Option<i64> = r.get(14)?;
+    let days: u8 = r.get(15)?;
     let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("chat {what} {v:?}"));
     let parse_time =
         |s: &str| NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| corrupt("time", s));
@@ -113,6 +118,8 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
                     .collect(),
                 difficulty: (r.get(9)?, r.get(10)?),
                 show_answers: r.get(11)?,
+                post_days: Weekdays::from_bits(days)
+                    .ok_or_else(|| corrupt("post_days", &days.to_string()))?,
                 scheduled: r.get(12)?,
             },
             seed: r.get(13)?,
@@ -136,9 +143,9 @@ impl Store {
         let inserted = conn.execute(
             "INSERT INTO chats (platform, external_id, is_private, language, timezone, post_time, reveal_time,
                                 topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, created_at,
-                                scheduled_since)
+                                scheduled_since, post_days)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                     CASE WHEN ?12 THEN ?14 END)
+                     CASE WHEN ?12 THEN ?14 END, ?15)
              ON CONFLICT (platform, external_id) DO NOTHING",
             params![
                 platform.key(),
@@ -155,6 +162,7 @@ impl Store {
                 settings.scheduled,
                 seed,
                 ts(now),
+                settings.post_days.bits(),
             ],
         )?;
         let chat = conn.query_row(
@@ -211,7 +219,7 @@ impl Store {
                     min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
                     scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
                     paused_reason = CASE WHEN ?10 THEN NULL ELSE paused_reason END,
-                    scheduled = ?10
+                    scheduled = ?10, post_days = ?12
              WHERE id = ?1",
             params![
                 chat_id,
@@ -225,6 +233,7 @@ impl Store {
                 s.show_answers,
                 s.scheduled,
                 ts(now),
+                s.post_days.bits(),
             ],
         )?;
         Ok(())

@@ -211,3 +211,37 @@ fn schedule_posts_once_on_dst_change_days() {
         "the rounds of 30 Oct, 31 Oct and 1 Nov (2 Nov reveals on the 3rd)"
     );
 }
+
+#[test]
+fn schedule_skips_days_off_and_a_weekend_does_not_break_a_streak() {
+    let mut bot = TestBot::with(|d| d.topics = vec!["beta".into()]);
+    bot.start_schedule();
+    let r = bot.admin("/settings days mon-fri");
+    assert!(r[0].text.contains("mon,tue,wed,thu,fri"), "{}", r[0].text);
+    let r = bot.admin("/settings days someday");
+    assert_eq!(r[0].kind, ReplyKind::Refusal);
+    // Friday 27 November, then the weekend, then Monday 30 November.
+    bot.advance_to("2026-11-27T10:00");
+    let q = bot.open_question().unwrap();
+    bot.say(
+        "alice",
+        &format!("/answer {}", crate::harness::good_answer(&q.id)),
+    );
+    let out = bot.advance_to("2026-11-29T23:00");
+    assert!(
+        out.iter().all(|o| o.reply.kind != ReplyKind::QuestionPost),
+        "no posts on Saturday and Sunday"
+    );
+    assert!(bot.question_on("2026-11-28").is_none() && bot.question_on("2026-11-29").is_none());
+    bot.advance_to("2026-11-30T10:00");
+    let q = bot.open_question().unwrap();
+    bot.say(
+        "alice",
+        &format!("/answer {}", crate::harness::partial_answer(&q.id)),
+    );
+    let stats = bot.say("alice", "/stats").remove(0).text;
+    assert!(
+        stats.contains("连续打卡：2 轮"),
+        "Friday and Monday are consecutive rounds: {stats}"
+    );
+}
