@@ -14,6 +14,7 @@
 //! - [`store`]: SQLite storage with migrations from `migrations/`.
 //! - [`engine`]: `handle(incoming, now)` and `tick(now)`, tying the above together.
 //! - [`delivery`]: the outbox worker (token buckets, `retry_after`, backoff) and the scheduler loop.
+//! - [`app`]: `drillbot run`: the scheduler and delivery workers until a shutdown signal.
 //! - [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
 //! - [`console`]: the terminal adapter, a local chat that needs no token.
 //! - [`adapters`]: chat platforms (Telegram delivery so far); the only place that names their crates.
@@ -21,6 +22,7 @@
 //! The core never imports a chat platform's crate; adapters own that.
 
 pub mod adapters;
+pub mod app;
 pub mod bank;
 pub mod command;
 pub mod console;

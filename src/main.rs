@@ -42,6 +42,12 @@ enum Cmd {
         #[arg(long = "as", default_value = "host")]
         user: String,
     },
+    /// Run the bot: the schedule and every chat platform with a configured token, until SIGINT/SIGTERM.
+    Run {
+        /// SQLite file (default: database.path from the configuration).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// Work with the question bank.
     Bank {
         #[command(subcommand)]
@@ -118,6 +124,7 @@ fn init_tracing(settings: &Settings, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(io::stderr().is_terminal())
         .with_writer(io::stderr)
         .init();
 }
@@ -143,6 +150,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &mut io::stdout().lock(),
                 )?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Run { db } => {
+            init_tracing(&settings, false);
+            let engine = std::sync::Arc::new(build_engine(&settings, db.as_deref())?);
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    tracing::info!("shutdown signal received: finishing");
+                    let _ = stop.send(true);
+                });
+                drillbot::app::run(std::sync::Arc::clone(&engine), &settings, stopped).await
+            })?;
+            drop(runtime);
+            drop(engine);
+            tracing::info!("stopped cleanly; database closed");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bank {
@@ -181,6 +207,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still works");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 fn parse_start(s: &str, tz: chrono_tz::Tz) -> anyhow::Result<DateTime<Utc>> {

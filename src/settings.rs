@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::command::parse_time;
+use crate::delivery::Pacing;
 use crate::i18n::Lang;
 use crate::schedule::Weekdays;
 
@@ -37,6 +38,8 @@ struct Raw {
     bank: RawBank,
     chat: RawChat,
     limits: Limits,
+    telegram: RawPlatform,
+    discord: RawPlatform,
     log: RawLog,
 }
 
@@ -62,6 +65,19 @@ struct RawChat {
     max_difficulty: u8,
     show_answers: bool,
     post_days: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawPlatform {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    token_file: String,
+    #[serde(default)]
+    api_url: String,
+    per_second: u32,
+    per_chat: u32,
+    chat_window_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +139,34 @@ impl Default for Limits {
     }
 }
 
+/// A secret (a bot token): never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// One platform's connection and pacing.
+#[derive(Debug, Clone)]
+pub struct PlatformSettings {
+    /// The bot token, if configured (the adapter is off without one).
+    pub token: Option<Secret>,
+    /// Another API server, if configured.
+    pub api_url: Option<url::Url>,
+    /// Delivery limits.
+    pub pacing: Pacing,
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -136,8 +180,71 @@ pub struct Settings {
     pub chat: ChatDefaults,
     /// Input limits.
     pub limits: Limits,
+    /// Telegram.
+    pub telegram: PlatformSettings,
+    /// Discord.
+    pub discord: PlatformSettings,
     /// tracing filter.
     pub log_level: String,
+}
+
+fn platform(raw: &RawPlatform, section: &'static str) -> Result<PlatformSettings, SettingsError> {
+    let key = |name: &'static str| -> &'static str {
+        match (section, name) {
+            ("telegram", "token_file") => "telegram.token_file",
+            ("telegram", "api_url") => "telegram.api_url",
+            ("telegram", _) => "telegram.per_second",
+            ("discord", "token_file") => "discord.token_file",
+            ("discord", "api_url") => "discord.api_url",
+            _ => "discord.per_second",
+        }
+    };
+    let token = match raw
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => Some(Secret(t.to_string())),
+        None if !raw.token_file.trim().is_empty() => {
+            let path = raw.token_file.trim();
+            let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Invalid {
+                key: key("token_file"),
+                message: format!("cannot read {path}: {e}"),
+            })?;
+            let t = text.trim();
+            if t.is_empty() {
+                return Err(SettingsError::Invalid {
+                    key: key("token_file"),
+                    message: format!("{path} is empty"),
+                });
+            }
+            Some(Secret(t.to_string()))
+        }
+        None => None,
+    };
+    let api_url = match raw.api_url.trim() {
+        "" => None,
+        u => Some(url::Url::parse(u).map_err(|e| SettingsError::Invalid {
+            key: key("api_url"),
+            message: format!("\"{u}\" is not a URL: {e}"),
+        })?),
+    };
+    if raw.per_second == 0 || raw.per_chat == 0 || raw.chat_window_secs == 0 {
+        return Err(SettingsError::Invalid {
+            key: key("pacing"),
+            message: "per_second, per_chat and chat_window_secs must be at least 1".into(),
+        });
+    }
+    Ok(PlatformSettings {
+        token,
+        api_url,
+        pacing: Pacing {
+            per_second: raw.per_second,
+            per_chat: raw.per_chat,
+            chat_window: std::time::Duration::from_secs(raw.chat_window_secs),
+        },
+    })
 }
 
 /// Loads settings from the layers, with `config_dir` holding the optional files.
@@ -242,6 +349,8 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
             post_days,
         },
         limits: raw.limits,
+        telegram: platform(&raw.telegram, "telegram")?,
+        discord: platform(&raw.discord, "discord")?,
         log_level: raw.log.level,
     })
 }
@@ -269,5 +378,36 @@ mod tests {
         let err = load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("chat.timezone"), "{err}");
         assert!(err.contains("Mars/Base"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn a_token_file_is_read_and_the_token_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "  123:abc\n").unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            format!("[telegram]\ntoken_file = \"{}\"\n", file.display()),
+        )
+        .unwrap();
+        let s = load(dir.path()).unwrap();
+        let token = s.telegram.token.clone().unwrap();
+        assert_eq!(token.expose(), "123:abc");
+        assert!(!format!("{s:?}").contains("123:abc"));
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "[telegram]\ntoken_file = \"/nonexistent/token\"\n",
+        )
+        .unwrap();
+        let err = load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("telegram.token_file") && err.contains("/nonexistent/token"),
+            "{err}"
+        );
     }
 }

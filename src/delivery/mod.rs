@@ -276,16 +276,20 @@ impl<T: Transport> Delivery<T> {
         tokio::pin!(shutdown);
         loop {
             let report = tokio::select! {
-                _ = &mut shutdown => return Ok(()),
+                _ = &mut shutdown => break,
                 r = self.pass() => r?,
             };
             if report.sent == 0 && report.rate_limited == 0 {
                 tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
+                    _ = &mut shutdown => break,
                     _ = tokio::time::sleep(Duration::from_millis(250)) => {}
                 }
             }
         }
+        // Whatever this pass had claimed and not confirmed goes back to the queue now.
+        let returned = self.store().requeue_unconfirmed()?;
+        tracing::info!(returned, "delivery stopped");
+        Ok(())
     }
 }
 

@@ -174,3 +174,47 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
     assert_eq!(texts[0], "甲".repeat(3000));
     assert_eq!(texts[1], "乙".repeat(3000));
 }
+
+#[tokio::test]
+async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
+    let (_api, url) = FakeBotApi::start(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
+        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
+        .env("RUST_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    assert!(
+        !log.contains("VERY-SECRET-TOKEN"),
+        "the token leaked into the log"
+    );
+}
+
+#[test]
+fn telegram_run_without_any_token_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env_remove("DRILLBOT__TELEGRAM__TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DRILLBOT__TELEGRAM__TOKEN"));
+}
