@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::Engine;
-use crate::adapters::telegram::TelegramTransport;
+use crate::adapters::telegram::{TelegramAdapter, TelegramTransport};
 use crate::delivery::{Clock, Delivery, run_scheduler};
 use crate::settings::Settings;
 
@@ -40,20 +40,28 @@ pub async fn run(
         anyhow::Ok(())
     });
     let transport = TelegramTransport::new(token.expose(), settings.telegram.api_url.clone());
+    let adapter = TelegramAdapter::connect(Arc::clone(&engine), transport)
+        .await
+        .context("cannot reach the Telegram Bot API (getMe)")?;
     let worker = Delivery::new(
         Arc::clone(&engine),
-        transport,
+        adapter.transport(),
         settings.telegram.pacing.clone(),
         clock,
     )
     .context("cannot start Telegram delivery")?;
+    let delivery_stop = stopped(shutdown.clone());
     tasks.spawn(async move {
         worker
-            .run(stopped(shutdown))
+            .run(delivery_stop)
             .await
             .context("Telegram delivery failed")
     });
-    tracing::info!("running: scheduler and Telegram delivery");
+    tasks.spawn(async move {
+        adapter.run(stopped(shutdown)).await;
+        anyhow::Ok(())
+    });
+    tracing::info!("running: scheduler, Telegram updates and delivery");
     while let Some(done) = tasks.join_next().await {
         done.context("a task panicked")??;
     }

@@ -44,6 +44,21 @@ fn question_block(q: &QuestionView) -> String {
     s
 }
 
+pub(super) fn command_summary(name: CommandName) -> &'static str {
+    match name {
+        CommandName::Today => "Today's question",
+        CommandName::Answer => "Answer (sealed until the reveal)",
+        CommandName::Reveal => "See the answer now / admin reveal",
+        CommandName::Rate => "Rate yourself after the reveal",
+        CommandName::Leaderboard => "Leaderboard",
+        CommandName::Stats => "Personal statistics",
+        CommandName::Topics => "Topics of the bank",
+        CommandName::Help => "Help",
+        CommandName::Settings => "Chat settings",
+        CommandName::Skip => "Replace today's question (admin)",
+    }
+}
+
 fn usage(name: CommandName) -> &'static str {
     match name {
         CommandName::Today => "/today: show today's question",
@@ -371,6 +386,17 @@ pub(super) fn render(msg: &Msg) -> String {
             "\"{x}\" is not valid. Usage: /clock +2h, /clock +30m, /clock +1d, or /clock 2026-12-01T09:00 (chat time zone)."
         ),
         Msg::ConsoleBadAs => "Usage: /as <name> [--member|--admin]".into(),
+        Msg::TelegramDmReady => {
+            "Ready: anything you send me here is your answer to today's question in the group (sealed until the reveal). /reveal shows the answer now.".into()
+        }
+        Msg::TelegramCannotDm {
+            name,
+            link,
+            received,
+        } => {
+            let head = if *received { format!("✅ Got {name}'s answer. ") } else { format!("{name}: ") };
+            format!("{head}I can't message you privately yet: open {link} and press Start, then private replies reach you there.")
+        }
         Msg::ConsolePlainText => "(Tip: answer with /answer <your answer>; /help lists the commands.)".into(),
         Msg::ConsoleHelp => "Console commands: /as <name> [--member|--admin] switches member, /clock +2h|+1d|2026-12-01T09:00 moves the clock, /quit leaves.".into(),
     }

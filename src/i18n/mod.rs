@@ -57,6 +57,14 @@ impl Lang {
         }
     }
 
+    /// A command's one-line description (Telegram's command menu, Discord's slash commands).
+    pub fn command_summary(self, name: CommandName) -> &'static str {
+        match self {
+            Lang::Zh => zh::command_summary(name),
+            Lang::En => en::command_summary(name),
+        }
+    }
+
     /// The labels of the buttons under a question post: (answer, show me).
     pub fn post_button_labels(self) -> (&'static str, &'static str) {
         match self {
@@ -367,6 +375,17 @@ pub enum Msg {
     ConsoleBadClock(String),
     /// Console: `/as` with a bad argument.
     ConsoleBadAs,
+    /// Telegram: the DM now answers for a group.
+    TelegramDmReady,
+    /// Telegram: the bot cannot DM this member; how to fix it.
+    TelegramCannotDm {
+        /// Display name.
+        name: String,
+        /// The deep link that opens the DM.
+        link: String,
+        /// The hidden reply was a confirmation (so say it was received).
+        received: bool,
+    },
     /// Console: plain text typed.
     ConsolePlainText,
     /// Console: console-only commands.

@@ -44,6 +44,21 @@ fn question_block(q: &QuestionView) -> String {
     s
 }
 
+pub(super) fn command_summary(name: CommandName) -> &'static str {
+    match name {
+        CommandName::Today => "今天的题目",
+        CommandName::Answer => "提交答案（揭晓前保密）",
+        CommandName::Reveal => "先看答案 / 管理员揭晓",
+        CommandName::Rate => "揭晓后自评",
+        CommandName::Leaderboard => "排行榜",
+        CommandName::Stats => "个人统计",
+        CommandName::Topics => "题库主题",
+        CommandName::Help => "帮助",
+        CommandName::Settings => "本群设置",
+        CommandName::Skip => "换一道题（管理员）",
+    }
+}
+
 fn usage(name: CommandName) -> &'static str {
     match name {
         CommandName::Today => "/today —— 查看今天的题目",
@@ -359,6 +374,17 @@ pub(super) fn render(msg: &Msg) -> String {
             "“{x}”无效。用法：/clock +2h、/clock +30m、/clock +1d，或 /clock 2026-12-01T09:00（群时区）。"
         ),
         Msg::ConsoleBadAs => "用法：/as <名字> [--member|--admin]".into(),
+        Msg::TelegramDmReady => {
+            "好的：在这里发给我的文字都算作你在群里今天这道题的答案（揭晓前保密）。也可以用 /reveal 先看答案。".into()
+        }
+        Msg::TelegramCannotDm {
+            name,
+            link,
+            received,
+        } => {
+            let head = if *received { format!("✅ 已收到 {name} 的答案。") } else { format!("{name}：") };
+            format!("{head}我还不能私信你，请先打开 {link} 并点“开始”，之后的私密回复都会发到私信里。")
+        }
         Msg::ConsolePlainText => "（提示：作答请用 /answer <你的答案>；/help 查看命令。）".into(),
         Msg::ConsoleHelp => "控制台命令：/as <名字> [--member|--admin] 切换成员，/clock +2h|+1d|2026-12-01T09:00 移动时钟，/quit 退出。".into(),
     }

@@ -1,6 +1,7 @@
-//! Telegram through teloxide. For now: delivery of outgoing messages (the [`Transport`] the outbox worker
-//! uses). Long texts are split under Telegram's 4,096-character limit at paragraph boundaries; text is sent
-//! without a parse mode, so names and answers need no escaping.
+//! Delivery of outgoing messages to Telegram (the [`Transport`] the outbox worker uses). Long texts are split
+//! under Telegram's 4,096-character limit at paragraph boundaries; text is sent without a parse mode, so
+//! names and answers need no escaping. The "answer" button becomes a deep link that opens the DM with the
+//! bot with the group preselected.
 
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
@@ -17,6 +18,7 @@ pub const MAX_TEXT: usize = 4096;
 #[derive(Clone)]
 pub struct TelegramTransport {
     bot: Bot,
+    username: Option<String>,
 }
 
 impl TelegramTransport {
@@ -27,8 +29,48 @@ impl TelegramTransport {
             Some(url) => bot.set_api_url(url),
             None => bot,
         };
-        TelegramTransport { bot }
+        TelegramTransport {
+            bot,
+            username: None,
+        }
     }
+
+    /// The same transport, knowing the bot's username (for deep links).
+    pub fn with_username(mut self, username: &str) -> TelegramTransport {
+        self.username = Some(username.to_string());
+        self
+    }
+
+    /// The teloxide bot.
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    /// Sends a reply to a chat id (split and with buttons), mapping errors for the caller.
+    pub async fn send_to(
+        &self,
+        chat: i64,
+        group: Option<i64>,
+        reply: &crate::message::Reply,
+    ) -> Result<(), SendError> {
+        let pieces = split_text(&reply.text, MAX_TEXT);
+        let last = pieces.len() - 1;
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let mut request = self.bot.send_message(ChatId(chat), piece);
+            if i == last
+                && let Some(kb) = keyboard(reply, self.username.as_deref(), group)
+            {
+                request = request.reply_markup(kb);
+            }
+            request.await.map_err(|e| classify(&e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The deep link that opens the DM with the bot with a group preselected.
+pub fn deep_link(username: &str, group: i64) -> String {
+    format!("https://t.me/{username}?start=g{group}")
 }
 
 /// Splits text into pieces of at most `max` characters, preferring paragraph, then line boundaries.
@@ -52,14 +94,24 @@ pub fn split_text(text: &str, max: usize) -> Vec<String> {
     pieces
 }
 
-fn keyboard(outgoing: &Outgoing) -> Option<InlineKeyboardMarkup> {
-    let buttons: Vec<InlineKeyboardButton> = outgoing
-        .reply
+fn keyboard(
+    reply: &crate::message::Reply,
+    username: Option<&str>,
+    group: Option<i64>,
+) -> Option<InlineKeyboardMarkup> {
+    let buttons: Vec<InlineKeyboardButton> = reply
         .buttons
         .iter()
-        // Callback data is limited to 64 bytes.
-        .filter(|b| b.command.len() <= 64)
-        .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.command.clone()))
+        .filter_map(|b| {
+            if b.command == "/answer" {
+                // Free-text answers are written in the DM: a deep link with the group preselected.
+                let link = deep_link(username?, group?).parse().ok()?;
+                return Some(InlineKeyboardButton::url(b.label.clone(), link));
+            }
+            // Callback data is limited to 64 bytes.
+            (b.command.len() <= 64)
+                .then(|| InlineKeyboardButton::callback(b.label.clone(), b.command.clone()))
+        })
         .collect();
     (!buttons.is_empty()).then(|| InlineKeyboardMarkup::new(buttons.chunks(4).map(<[_]>::to_vec)))
 }
@@ -99,18 +151,7 @@ impl Transport for TelegramTransport {
         let chat: i64 = outgoing.chat.id.parse().map_err(|_| {
             SendError::Rejected(format!("not a Telegram chat id: {}", outgoing.chat.id))
         })?;
-        let pieces = split_text(&outgoing.reply.text, MAX_TEXT);
-        let last = pieces.len() - 1;
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let mut request = self.bot.send_message(ChatId(chat), piece);
-            if i == last
-                && let Some(kb) = keyboard(outgoing)
-            {
-                request = request.reply_markup(kb);
-            }
-            request.await.map_err(|e| classify(&e))?;
-        }
-        Ok(())
+        self.send_to(chat, Some(chat), &outgoing.reply).await
     }
 }
 
