@@ -351,6 +351,14 @@ async fn telegram_a_full_round_in_a_group_with_answers_by_command_reply_and_dm()
         "{buttons}"
     );
     let q = bot.open_question().unwrap();
+    // A command for another bot in the group is not ours.
+    let before = api.sends().len();
+    api.updates
+        .lock()
+        .unwrap()
+        .push_back(message(group, (2, "alice"), "/today@otherbot", None));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(api.sends().len(), before);
 
     // alice answers with /answer@botname, bob by replying to the question, carol in a DM after the deep link.
     let alice = format!("{} ALICE-MARK", crate::harness::good_answer(&q.id));

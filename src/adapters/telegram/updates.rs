@@ -137,6 +137,14 @@ impl TelegramAdapter {
             (None, false) => return,
         };
         let mut text = raw.trim().to_string();
+        // `/cmd@otherbot` is meant for another bot in the group.
+        let head = text.split_whitespace().next().unwrap_or("");
+        if head.starts_with('/')
+            && let Some((_, to)) = head.split_once('@')
+            && !to.eq_ignore_ascii_case(&self.username)
+        {
+            return;
+        }
         let mut group = None;
         if private {
             if let Some(g) = text
