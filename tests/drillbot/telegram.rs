@@ -157,6 +157,18 @@ fn message(chat: i64, user: (i64, &str), text: &str, reply_to: Option<Value>) ->
     json!({"update_id": id, "message": m})
 }
 
+/// The outbox worker delivering through teloxide to the fake Bot API.
+fn telegram_worker(bot: &TestBot, url: url::Url) -> Delivery<TelegramTransport> {
+    let transport = TelegramTransport::new("123:secret", Some(url));
+    Delivery::new(
+        bot.engine.clone(),
+        transport,
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap()
+}
+
 /// A group chat on Telegram with its 09:00 post queued.
 fn telegram_bot_with_a_queued_post() -> TestBot {
     let mut bot = TestBot::new();
@@ -174,14 +186,7 @@ async fn telegram_outbox_honours_a_429_and_posts_once() {
         "parameters": {"retry_after": 1}
     })])
     .await;
-    let transport = TelegramTransport::new("123:secret", Some(url));
-    let mut w = Delivery::new(
-        bot.engine.clone(),
-        transport,
-        Pacing::telegram(),
-        Clock::starting_at(bot.now),
-    )
-    .unwrap();
+    let mut w = telegram_worker(&bot, url);
     assert_eq!(w.pass().await.unwrap().rate_limited, 1);
     assert_eq!(w.pass().await.unwrap().sent, 0, "waits for retry_after");
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -203,14 +208,7 @@ async fn telegram_outbox_a_kicked_bot_pauses_the_chat() {
         "ok": false, "error_code": 403, "description": "Forbidden: bot was kicked from the supergroup chat"
     })])
     .await;
-    let transport = TelegramTransport::new("123:secret", Some(url));
-    let mut w = Delivery::new(
-        bot.engine.clone(),
-        transport,
-        Pacing::telegram(),
-        Clock::starting_at(bot.now),
-    )
-    .unwrap();
+    let mut w = telegram_worker(&bot, url);
     assert_eq!(w.pass().await.unwrap().failed, 1);
     let chat = bot.engine.chat_row(&bot.chat).unwrap();
     assert!(!chat.settings.scheduled);
@@ -248,14 +246,7 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
         .enqueue(chat.id, "notice", &outgoing, bot.now)
         .unwrap();
     let (api, url) = FakeBotApi::start(vec![]).await;
-    let transport = TelegramTransport::new("123:secret", Some(url));
-    let mut w = Delivery::new(
-        bot.engine.clone(),
-        transport,
-        Pacing::telegram(),
-        Clock::starting_at(bot.now),
-    )
-    .unwrap();
+    let mut w = telegram_worker(&bot, url);
     assert_eq!(w.pass().await.unwrap().sent, 1);
     let texts: Vec<String> = api
         .sends()
