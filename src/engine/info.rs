@@ -102,10 +102,7 @@ impl Engine {
         let mut topics: Vec<TopicStat> = by_topic
             .into_iter()
             .map(|(key, (n, sum))| TopicStat {
-                topic: self.bank.topic(&key).map_or(key.clone(), |t| match lang {
-                    crate::i18n::Lang::Zh => t.name.clone(),
-                    crate::i18n::Lang::En => t.name_en.clone(),
-                }),
+                topic: self.topic_name(&key, lang),
                 answered: n,
                 average: sum as f64 / n as f64,
             })
@@ -150,10 +147,7 @@ impl Engine {
             .iter()
             .map(|t| TopicLine {
                 key: t.key.clone(),
-                name: match lang {
-                    crate::i18n::Lang::Zh => t.name.clone(),
-                    crate::i18n::Lang::En => t.name_en.clone(),
-                },
+                name: self.topic_name(&t.key, lang),
                 questions: self
                     .bank
                     .questions()

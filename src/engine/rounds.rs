@@ -30,7 +30,8 @@ impl Engine {
         })
     }
 
-    fn topic_name(&self, key: &str, lang: Lang) -> String {
+    /// A topic's display name in a language (the key itself for a topic no longer in the bank).
+    pub(super) fn topic_name(&self, key: &str, lang: Lang) -> String {
         match (self.bank.topic(key), lang) {
             (Some(t), Lang::Zh) => t.name.clone(),
             (Some(t), Lang::En) => t.name_en.clone(),

@@ -112,7 +112,7 @@ pub fn grade_text(q: &Question, answer: &str, min_chars: usize) -> Grade {
 /// Reads the chosen letters of a multiple-choice answer (`B`, `a, c`, `AC`, `选 B`).
 /// Returns `None` when the text names no choice or a letter beyond the last choice.
 pub fn parse_choice(q: &Question, answer: &str) -> Option<Vec<usize>> {
-    let norm = normalize(answer).text.replace("选", "").replace("选项", "");
+    let norm = normalize(answer).text.replace("选项", "").replace("选", "");
     let mut picks = Vec::new();
     for c in norm.chars().filter(|c| *c != ' ') {
         if !c.is_ascii_lowercase() {
@@ -249,6 +249,7 @@ mod tests {
         q.correct = vec![0, 2];
         assert_eq!(parse_choice(&q, "c, A"), Some(vec![0, 2]));
         assert_eq!(parse_choice(&q, "ＡＣ"), Some(vec![0, 2]));
+        assert_eq!(parse_choice(&q, "选项 B"), Some(vec![1]));
         assert_eq!(parse_choice(&q, "D"), None);
         assert_eq!(parse_choice(&q, "I think A"), None);
         assert_eq!(grade_choice(&q, &[0, 2]).score, 100);
