@@ -1,4 +1,4 @@
-//! `drillbot run`: the scheduler loop plus a delivery worker for every platform with a token, until a
+//! `drillbot run`: the scheduler loop plus, for every platform with a token, its adapter and delivery worker, until a
 //! shutdown signal. On shutdown the loops stop taking new work, messages claimed but not confirmed go back to
 //! the outbox, and the caller drops the engine, which closes the database.
 
@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::Engine;
+use crate::adapters::discord::DiscordAdapter;
 use crate::adapters::telegram::{TelegramAdapter, TelegramTransport};
 use crate::delivery::{Clock, Delivery, run_scheduler};
 use crate::settings::Settings;
@@ -23,15 +24,12 @@ pub async fn run(
     settings: &Settings,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    if settings.discord.token.is_some() {
-        tracing::warn!("a Discord token is configured, but the Discord adapter is not built yet");
-    }
-    let Some(token) = &settings.telegram.token else {
+    if settings.telegram.token.is_none() && settings.discord.token.is_none() {
         bail!(
-            "no chat platform is configured: set DRILLBOT__TELEGRAM__TOKEN or telegram.token_file \
-             (or try `drillbot console`, which needs no token)"
+            "no chat platform is configured: set DRILLBOT__TELEGRAM__TOKEN or DRILLBOT__DISCORD__TOKEN \
+             (or telegram.token_file / discord.token_file), or try `drillbot console`, which needs no token"
         );
-    };
+    }
     let clock = Clock::system();
     let mut tasks = JoinSet::new();
     let scheduler = run_scheduler(Arc::clone(&engine), clock, stopped(shutdown.clone()));
@@ -39,29 +37,66 @@ pub async fn run(
         scheduler.await;
         anyhow::Ok(())
     });
-    let transport = TelegramTransport::new(token.expose(), settings.telegram.api_url.clone());
-    let adapter = TelegramAdapter::connect(Arc::clone(&engine), transport)
-        .await
-        .context("cannot reach the Telegram Bot API (getMe)")?;
-    let worker = Delivery::new(
-        Arc::clone(&engine),
-        adapter.transport(),
-        settings.telegram.pacing.clone(),
-        clock,
-    )
-    .context("cannot start Telegram delivery")?;
-    let delivery_stop = stopped(shutdown.clone());
-    tasks.spawn(async move {
-        worker
-            .run(delivery_stop)
+    let mut running = vec!["scheduler"];
+    if let Some(token) = &settings.telegram.token {
+        let transport = TelegramTransport::new(token.expose(), settings.telegram.api_url.clone());
+        let adapter = TelegramAdapter::connect(Arc::clone(&engine), transport)
             .await
-            .context("Telegram delivery failed")
-    });
-    tasks.spawn(async move {
-        adapter.run(stopped(shutdown)).await;
-        anyhow::Ok(())
-    });
-    tracing::info!("running: scheduler, Telegram updates and delivery");
+            .context("cannot reach the Telegram Bot API (getMe)")?;
+        let worker = Delivery::new(
+            Arc::clone(&engine),
+            adapter.transport(),
+            settings.telegram.pacing.clone(),
+            clock,
+        )
+        .context("cannot start Telegram delivery")?;
+        let delivery_stop = stopped(shutdown.clone());
+        tasks.spawn(async move {
+            worker
+                .run(delivery_stop)
+                .await
+                .context("Telegram delivery failed")
+        });
+        let updates_stop = stopped(shutdown.clone());
+        tasks.spawn(async move {
+            adapter.run(updates_stop).await;
+            anyhow::Ok(())
+        });
+        running.push("Telegram");
+    }
+    if let Some(token) = &settings.discord.token {
+        let adapter = DiscordAdapter::connect(
+            Arc::clone(&engine),
+            token.expose(),
+            settings.discord.api_url.as_ref(),
+            &settings.discord_options,
+        )
+        .await
+        .context("cannot reach the Discord API (gateway address)")?;
+        let worker = Delivery::new(
+            Arc::clone(&engine),
+            adapter.transport(),
+            settings.discord.pacing.clone(),
+            clock,
+        )
+        .context("cannot start Discord delivery")?;
+        let delivery_stop = stopped(shutdown.clone());
+        tasks.spawn(async move {
+            worker
+                .run(delivery_stop)
+                .await
+                .context("Discord delivery failed")
+        });
+        let gateway_stop = stopped(shutdown.clone());
+        tasks.spawn(async move {
+            adapter
+                .run(gateway_stop)
+                .await
+                .context("the Discord gateway connection failed")
+        });
+        running.push("Discord");
+    }
+    tracing::info!(running = %running.join(", "), "running");
     while let Some(done) = tasks.join_next().await {
         done.context("a task panicked")??;
     }

@@ -130,6 +130,8 @@ pub enum Problem {
     BadToggle(String),
     /// Not a set of weekdays.
     BadDays(String),
+    /// Not a channel (one word, at most 100 characters).
+    BadChannel(String),
 }
 
 /// Self-ratings after the reveal, as FSRS numbers them (1 = again ... 4 = easy).
@@ -194,6 +196,9 @@ pub enum SettingsCommand {
     Schedule(bool),
     /// `days mon-fri|weekdays|all|mon,wed,fri`: days of the week with a question.
     Days(Weekdays),
+    /// `channel <where>`: the channel for scheduled posts (Discord passes a `<#id>` mention); starts the
+    /// schedule.
+    Channel(String),
 }
 
 /// Parses one message. Command names are case-insensitive and may carry a `@botname` suffix.
@@ -343,6 +348,14 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
                 "show" | "on" | "yes" | "true" => Ok(SettingsCommand::ShowAnswers(true)),
                 "hide" | "off" | "no" | "false" => Ok(SettingsCommand::ShowAnswers(false)),
                 _ => Err(Problem::BadToggle(value)),
+            }
+        }
+        "channel" => {
+            need(&value)?;
+            if value.split_whitespace().count() == 1 && value.chars().count() <= 100 {
+                Ok(SettingsCommand::Channel(value))
+            } else {
+                Err(Problem::BadChannel(value))
             }
         }
         other => Err(Problem::UnknownSetting(other.to_string())),

@@ -26,6 +26,12 @@ impl Platform {
         }
     }
 
+    /// Whether a chat on this platform has several channels, one of which an admin picks for the
+    /// scheduled posts (a Discord server) before the schedule can start.
+    pub fn needs_channel(self) -> bool {
+        self == Platform::Discord
+    }
+
     /// Parses a stored key back into a platform.
     pub fn from_key(key: &str) -> Option<Platform> {
         match key {

@@ -75,6 +75,10 @@ struct RawPlatform {
     token_file: String,
     #[serde(default)]
     api_url: String,
+    #[serde(default)]
+    dev_guild_id: String,
+    #[serde(default)]
+    shards: String,
     per_second: u32,
     per_chat: u32,
     chat_window_secs: u64,
@@ -167,6 +171,59 @@ pub struct PlatformSettings {
     pub pacing: Pacing,
 }
 
+/// How many gateway shards the Discord adapter runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// As many as Discord recommends (`GET /gateway/bot`).
+    Auto,
+    /// A fixed number.
+    Fixed(u32),
+}
+
+/// Discord settings beyond connection and pacing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscordOptions {
+    /// Register slash commands in this server only (instant, for development) instead of globally.
+    pub dev_guild_id: Option<u64>,
+    /// Gateway shards.
+    pub shards: Shards,
+}
+
+fn discord_options(raw: &RawPlatform) -> Result<DiscordOptions, SettingsError> {
+    let guild = raw.dev_guild_id.trim();
+    let dev_guild_id = if guild.is_empty() {
+        None
+    } else {
+        Some(
+            guild
+                .parse::<u64>()
+                .ok()
+                .filter(|g| *g > 0)
+                .ok_or_else(|| SettingsError::Invalid {
+                    key: "discord.dev_guild_id",
+                    message: format!("\"{guild}\" is not a Discord server id (a number)"),
+                })?,
+        )
+    };
+    let shards = match raw.shards.trim() {
+        "" => Shards::Fixed(1),
+        s if s.eq_ignore_ascii_case("auto") => Shards::Auto,
+        s => Shards::Fixed(
+            s.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| SettingsError::Invalid {
+                    key: "discord.shards",
+                    message: format!("\"{s}\" is neither \"auto\" nor a number of shards (1-1024)"),
+                })?,
+        ),
+    };
+    Ok(DiscordOptions {
+        dev_guild_id,
+        shards,
+    })
+}
+
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -184,6 +241,8 @@ pub struct Settings {
     pub telegram: PlatformSettings,
     /// Discord.
     pub discord: PlatformSettings,
+    /// Discord-only options.
+    pub discord_options: DiscordOptions,
     /// tracing filter.
     pub log_level: String,
 }
@@ -351,6 +410,7 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
         limits: raw.limits,
         telegram: platform(&raw.telegram, "telegram")?,
         discord: platform(&raw.discord, "discord")?,
+        discord_options: discord_options(&raw.discord)?,
         log_level: raw.log.level,
     })
 }

@@ -37,6 +37,7 @@ fn settings_view(s: &ChatSettings) -> SettingsView {
         show_answers: s.show_answers,
         post_days: s.post_days.to_string(),
         scheduled: s.scheduled,
+        channel: s.channel.clone(),
     }
 }
 
@@ -194,7 +195,17 @@ impl Engine {
             SettingsCommand::Language(lang) => s.language = lang,
             SettingsCommand::ShowAnswers(on) => s.show_answers = on,
             SettingsCommand::Days(days) => s.post_days = days,
-            SettingsCommand::Schedule(on) => s.scheduled = on,
+            SettingsCommand::Schedule(on) => {
+                if on && ctx.chat.platform.needs_channel() && s.channel.is_none() {
+                    return Err(Failure::user(Msg::ChannelFirst));
+                }
+                s.scheduled = on;
+            }
+            // Choosing the channel is the one step that starts a Discord server's schedule.
+            SettingsCommand::Channel(channel) => {
+                s.channel = Some(channel);
+                s.scheduled = true;
+            }
         }
         if s.post_time == s.reveal_time {
             return Err(Failure::user(Msg::SameTimes));

@@ -159,7 +159,14 @@ impl Engine {
             }
         };
         match self.dispatch(&ctx, command) {
-            Ok(replies) => replies,
+            Ok(mut replies) => {
+                if ctx.msg.is_admin
+                    && let Ok(Some(reason)) = self.store.paused_reason(ctx.chat.id)
+                {
+                    replies.push(ctx.to_user(ReplyKind::Info, &Msg::ChatPaused { reason }));
+                }
+                replies
+            }
             Err(Failure::User(m)) => vec![ctx.to_user(ReplyKind::Refusal, &m)],
             Err(Failure::Internal(e)) => {
                 tracing::error!(error = %e, chat = %msg.chat.id, user = %msg.user.id, text_len = msg.text.len(), "command failed");

@@ -147,6 +147,9 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Option<Outgoing>, Failure> {
         let s = &chat.settings;
+        if chat.platform.needs_channel() && s.channel.is_none() {
+            return Ok(None);
+        }
         let today = schedule::local_date(now, s.timezone);
         let has_round = self.store.has_round_on(chat.id, today)?;
         let since = chat.scheduled_since.unwrap_or(DateTime::<Utc>::MIN_UTC);

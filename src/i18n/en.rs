@@ -107,6 +107,9 @@ fn problem(p: &Problem) -> String {
         Problem::BadDays(x) => {
             format!("\"{x}\" is not a set of days; examples: all, weekdays, mon-fri, mon,wed,fri.")
         }
+        Problem::BadChannel(x) => {
+            format!("“{x}” is not a channel: choose one with /settings channel.")
+        }
     }
 }
 
@@ -275,8 +278,13 @@ pub(super) fn render(msg: &Msg) -> String {
             } else {
                 view.topics.join(", ")
             };
+            let channel = view
+                .channel
+                .as_ref()
+                .map(|c| format!("\n• Channel: {c}"))
+                .unwrap_or_default();
             format!(
-                "{head}\n• Daily posts: {}\n• Days: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
+                "{head}{channel}\n• Daily posts: {}\n• Days: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
                 if view.scheduled { "on" } else { "off (/settings on starts them)" },
                 if view.post_days == "all" { "every day".to_string() } else { view.post_days.clone() },
                 view.post_time,
@@ -297,6 +305,13 @@ pub(super) fn render(msg: &Msg) -> String {
             "No question in the bank matches this chat's topics and difficulty. Widen them with /settings topics or /settings difficulty.".into()
         }
         Msg::SameTimes => "The question and reveal times must differ.".into(),
+        Msg::DiscordServersOnly => "Please use these commands in a server.".into(),
+        Msg::ChannelFirst => {
+            "First choose the channel for the daily question with /settings channel; that starts the schedule.".into()
+        }
+        Msg::ChatPaused { reason } => format!(
+            "⚠️ Daily posts are paused: the platform refused the bot's messages ({reason}). Check the bot's permissions in the channel, then start again with /settings channel or /settings on."
+        ),
         Msg::NothingToSkip => "There is no open question today to skip.".into(),
         Msg::Skipped { number } => {
             format!("An admin skipped question #{number}; here is a new one.")
@@ -400,4 +415,36 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ConsolePlainText => "(Tip: answer with /answer <your answer>; /help lists the commands.)".into(),
         Msg::ConsoleHelp => "Console commands: /as <name> [--member|--admin] switches member, /clock +2h|+1d|2026-12-01T09:00 moves the clock, /quit leaves.".into(),
     }
+}
+
+pub(super) fn discord_description(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "settings show" => "Show the settings",
+        "settings channel" => "Channel for the daily question (starts the schedule)",
+        "settings post" => "Time of the daily question",
+        "settings reveal" => "Time of the reveal",
+        "settings tz" => "Time zone",
+        "settings topics" => "Topics to draw from",
+        "settings difficulty" => "Difficulty range",
+        "settings lang" => "Interface language",
+        "settings answers" => "Show members' answers at the reveal",
+        "settings schedule" => "Start or pause the daily schedule",
+        "settings days" => "Days of the week with a question",
+        "answer.text" => "Your answer",
+        "reveal.who" => "Only you, or (admins) everyone",
+        "rate.rating" => "How well you knew it",
+        "leaderboard.period" => "Period",
+        "stats.user" => "Whose stats (default: yours)",
+        "settings channel.channel" => "The channel (default: this one)",
+        "settings post.time" => "24-hour HH:MM, e.g. 09:00",
+        "settings reveal.time" => "24-hour HH:MM, e.g. 21:00",
+        "settings tz.zone" => "IANA time zone, e.g. Europe/Berlin",
+        "settings topics.topics" => "Topic keys, comma-separated, or all",
+        "settings difficulty.range" => "1 to 3, e.g. 2 or 1-3",
+        "settings lang.language" => "zh or en",
+        "settings answers.mode" => "show or hide",
+        "settings schedule.state" => "on or off",
+        "settings days.days" => "all, weekdays, mon-fri, mon,wed,fri",
+        _ => return None,
+    })
 }

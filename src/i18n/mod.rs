@@ -65,6 +65,23 @@ impl Lang {
         }
     }
 
+    /// Descriptions of Discord slash subcommands (`settings post`), their options (`settings post.time`) and
+    /// option choices (`choice.week`); `None` for a key without one.
+    pub fn discord_description(self, key: &str) -> Option<&'static str> {
+        match self {
+            Lang::Zh => zh::discord_description(key),
+            Lang::En => en::discord_description(key),
+        }
+    }
+
+    /// The answer modal on Discord: (title, input label).
+    pub fn answer_modal_labels(self) -> (&'static str, &'static str) {
+        match self {
+            Lang::Zh => ("作答（揭晓前保密）", "你的答案"),
+            Lang::En => ("Your answer (sealed until the reveal)", "Answer"),
+        }
+    }
+
     /// The labels of the buttons under a question post: (answer, show me).
     pub fn post_button_labels(self) -> (&'static str, &'static str) {
         match self {
@@ -165,6 +182,8 @@ pub struct SettingsView {
     pub post_days: String,
     /// Daily schedule on.
     pub scheduled: bool,
+    /// The channel for scheduled posts, where the platform has several (Discord).
+    pub channel: Option<String>,
 }
 
 /// One leaderboard row.
@@ -317,6 +336,15 @@ pub enum Msg {
     NoQuestions,
     /// Post and reveal at the same time of day.
     SameTimes,
+    /// A Discord command used outside a server.
+    DiscordServersOnly,
+    /// `/settings on` on a platform that needs a channel first (Discord).
+    ChannelFirst,
+    /// Told to an admin: scheduled messages stopped because the platform refused them.
+    ChatPaused {
+        /// What the platform said.
+        reason: String,
+    },
     /// `/skip` with no open round today.
     NothingToSkip,
     /// The admin skipped a question; the new post follows.

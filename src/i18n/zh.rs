@@ -97,6 +97,9 @@ fn problem(p: &Problem) -> String {
         Problem::BadDays(x) => {
             format!("“{x}”不是有效的出题日，例如 all、weekdays、mon-fri、mon,wed,fri。")
         }
+        Problem::BadChannel(x) => {
+            format!("“{x}”不是有效的频道，请用 /settings channel 选择一个频道。")
+        }
     }
 }
 
@@ -263,8 +266,13 @@ pub(super) fn render(msg: &Msg) -> String {
             } else {
                 view.topics.join(", ")
             };
+            let channel = view
+                .channel
+                .as_ref()
+                .map(|c| format!("\n• 发布频道：{c}"))
+                .unwrap_or_default();
             format!(
-                "{head}\n• 每日推送：{}\n• 出题日：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
+                "{head}{channel}\n• 每日推送：{}\n• 出题日：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
                 if view.scheduled { "开启" } else { "未开启（/settings on 开启）" },
                 if view.post_days == "all" { "每天".to_string() } else { view.post_days.clone() },
                 view.post_time,
@@ -285,6 +293,11 @@ pub(super) fn render(msg: &Msg) -> String {
             "按当前的主题和难度筛选，题库里没有可用的题目。请用 /settings topics 或 /settings difficulty 放宽条件。".into()
         }
         Msg::SameTimes => "出题时间和揭晓时间不能相同。".into(),
+        Msg::DiscordServersOnly => "请在服务器（群组）里使用这些命令。".into(),
+        Msg::ChannelFirst => "请先用 /settings channel 选择每日题目发布的频道，选好后推送会自动开启。".into(),
+        Msg::ChatPaused { reason } => format!(
+            "⚠️ 每日推送已暂停：平台拒绝了机器人的消息（{reason}）。请检查机器人在频道里的权限，然后用 /settings channel 或 /settings on 重新开启。"
+        ),
         Msg::NothingToSkip => "今天还没有可以换掉的题目。".into(),
         Msg::Skipped { number } => format!("管理员换掉了第 {number} 题，下面是新题目。"),
         Msg::RateTooEarly => "看过答案之后才能自评：等揭晓，或用 /reveal 自己先看。".into(),
@@ -388,4 +401,51 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ConsolePlainText => "（提示：作答请用 /answer <你的答案>；/help 查看命令。）".into(),
         Msg::ConsoleHelp => "控制台命令：/as <名字> [--member|--admin] 切换成员，/clock +2h|+1d|2026-12-01T09:00 移动时钟，/quit 退出。".into(),
     }
+}
+
+pub(super) fn discord_description(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "settings show" => "查看当前设置",
+        "settings channel" => "选择每日题目的频道（同时开启推送）",
+        "settings post" => "每日出题时间",
+        "settings reveal" => "揭晓时间",
+        "settings tz" => "时区",
+        "settings topics" => "出题主题",
+        "settings difficulty" => "难度范围",
+        "settings lang" => "界面语言",
+        "settings answers" => "揭晓时是否公开答案",
+        "settings schedule" => "开启或暂停每日推送",
+        "settings days" => "每周哪几天出题",
+        "answer.text" => "你的答案",
+        "reveal.who" => "只给自己看，或（管理员）向所有人揭晓",
+        "rate.rating" => "记得怎么样",
+        "leaderboard.period" => "时段",
+        "stats.user" => "查看谁的成绩（默认自己）",
+        "settings channel.channel" => "频道（默认当前频道）",
+        "settings post.time" => "24 小时制 HH:MM，例如 09:00",
+        "settings reveal.time" => "24 小时制 HH:MM，例如 21:00",
+        "settings tz.zone" => "IANA 时区名，例如 Asia/Shanghai",
+        "settings topics.topics" => "主题，逗号分隔，或 all",
+        "settings difficulty.range" => "1 到 3，例如 2 或 1-3",
+        "settings lang.language" => "zh 或 en",
+        "settings answers.mode" => "show 或 hide",
+        "settings schedule.state" => "on 或 off",
+        "settings days.days" => "all、weekdays、mon-fri、mon,wed,fri",
+        "choice.me" => "只有我",
+        "choice.everyone" => "所有人",
+        "choice.again" => "忘了",
+        "choice.hard" => "困难",
+        "choice.good" => "记得",
+        "choice.easy" => "简单",
+        "choice.week" => "本周",
+        "choice.month" => "本月",
+        "choice.all" => "全部",
+        "choice.zh" => "中文",
+        "choice.en" => "英文",
+        "choice.show" => "公开",
+        "choice.hide" => "隐藏",
+        "choice.on" => "开启",
+        "choice.off" => "暂停",
+        _ => return None,
+    })
 }

@@ -31,6 +31,8 @@ pub struct ChatSettings {
     pub post_days: Weekdays,
     /// An admin started the daily schedule.
     pub scheduled: bool,
+    /// Where scheduled posts go when a chat has several channels (a Discord server); `None` elsewhere.
+    pub channel: Option<String>,
 }
 
 impl ChatSettings {
@@ -46,6 +48,7 @@ impl ChatSettings {
             show_answers: d.show_answers,
             post_days: d.post_days,
             scheduled,
+            channel: None,
         }
     }
 }
@@ -79,7 +82,7 @@ pub struct UserRow {
 }
 
 const CHAT_COLUMNS: &str = "id, platform, external_id, is_private, language, timezone, post_time, reveal_time, \
-     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since, post_days";
+     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since, post_days, channel";
 
 fn time_text(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
@@ -121,6 +124,7 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
                 post_days: Weekdays::from_bits(days)
                     .ok_or_else(|| corrupt("post_days", &days.to_string()))?,
                 scheduled: r.get(12)?,
+                channel: r.get(16)?,
             },
             seed: r.get(13)?,
             scheduled_since: since.map(super::from_ts).transpose()?,
@@ -219,7 +223,7 @@ impl Store {
                     min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
                     scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
                     paused_reason = CASE WHEN ?10 THEN NULL ELSE paused_reason END,
-                    scheduled = ?10, post_days = ?12
+                    scheduled = ?10, post_days = ?12, channel = ?13
              WHERE id = ?1",
             params![
                 chat_id,
@@ -234,6 +238,7 @@ impl Store {
                 s.scheduled,
                 ts(now),
                 s.post_days.bits(),
+                s.channel,
             ],
         )?;
         Ok(())

@@ -1,8 +1,11 @@
 //! drillbot's integration tests: one binary, one harness. Every test gets a fresh temporary SQLite file, the
 //! small fixture bank in `tests/fixtures/bank`, and a clock it moves itself.
 
+#![recursion_limit = "256"]
+
 mod bank;
 mod delivery;
+mod discord;
 mod harness;
 mod props;
 mod round;

@@ -1,0 +1,267 @@
+//! Interactions in, engine replies out: slash commands, button clicks and modal submits all become one
+//! [`Incoming`] for the engine, and its replies are the interaction's response (ephemeral when only the
+//! member may see them) plus follow-ups. Every interaction is acknowledged within Discord's three seconds:
+//! if the engine takes longer than [`ACK_WITHIN`], the response is deferred (ephemerally) first, and public
+//! replies then go to the channel as ordinary messages so they cannot end up private, or private ones public.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serenity::all::{
+    ActionRowComponent, ChannelId, CommandInteraction, ComponentInteraction,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateModal, GuildId, Http, Member, ModalInteraction, User,
+};
+
+use super::render::{Post, render};
+use crate::Engine;
+use crate::i18n::{Lang, Msg};
+use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, UserRef};
+
+/// How long the engine may take before the interaction is deferred (Discord allows three seconds).
+pub const ACK_WITHIN: Duration = Duration::from_millis(2000);
+
+/// Longest text the answer modal accepts (Discord's limit for a text input).
+pub const MODAL_MAX: u16 = 4000;
+
+/// The custom id of the answer button and of its modal.
+pub const ANSWER_ID: &str = "/answer";
+
+/// The custom id of the text input in the answer modal.
+const ANSWER_INPUT: &str = "answer";
+
+/// A Discord server as the engine's chat.
+pub fn discord_chat(guild: GuildId) -> ChatRef {
+    ChatRef {
+        platform: Platform::Discord,
+        id: guild.get().to_string(),
+    }
+}
+
+/// The interaction being answered.
+#[derive(Clone, Copy)]
+pub enum Interaction<'a> {
+    /// A slash command.
+    Command(&'a CommandInteraction),
+    /// A button click.
+    Component(&'a ComponentInteraction),
+    /// A modal submit.
+    Modal(&'a ModalInteraction),
+}
+
+impl Interaction<'_> {
+    fn parts(&self) -> (Option<GuildId>, ChannelId, &User, Option<&Member>) {
+        match self {
+            Interaction::Command(i) => (i.guild_id, i.channel_id, &i.user, i.member.as_deref()),
+            Interaction::Component(i) => (i.guild_id, i.channel_id, &i.user, i.member.as_ref()),
+            Interaction::Modal(i) => (i.guild_id, i.channel_id, &i.user, i.member.as_ref()),
+        }
+    }
+
+    async fn respond(&self, http: &Http, r: CreateInteractionResponse) -> serenity::Result<()> {
+        match self {
+            Interaction::Command(i) => i.create_response(http, r).await,
+            Interaction::Component(i) => i.create_response(http, r).await,
+            Interaction::Modal(i) => i.create_response(http, r).await,
+        }
+    }
+
+    async fn followup(
+        &self,
+        http: &Http,
+        f: CreateInteractionResponseFollowup,
+    ) -> serenity::Result<()> {
+        match self {
+            Interaction::Command(i) => i.create_followup(http, f).await.map(drop),
+            Interaction::Component(i) => i.create_followup(http, f).await.map(drop),
+            Interaction::Modal(i) => i.create_followup(http, f).await.map(drop),
+        }
+    }
+}
+
+/// The engine plus what answering interactions needs.
+pub struct Handler {
+    engine: Arc<Engine>,
+}
+
+fn display_name(user: &User, member: Option<&Member>) -> String {
+    member
+        .and_then(|m| m.nick.clone())
+        .or_else(|| user.global_name.clone())
+        .unwrap_or_else(|| user.name.clone())
+}
+
+/// Manage Server (or Administrator), from the permissions Discord computed for this interaction.
+fn is_admin(member: Option<&Member>) -> bool {
+    member
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+impl Handler {
+    /// A handler over the engine.
+    pub fn new(engine: Arc<Engine>) -> Handler {
+        Handler { engine }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The language of a server (the default one outside servers).
+    fn lang(&self, guild: Option<GuildId>) -> Lang {
+        let chat = guild.map(discord_chat).unwrap_or(ChatRef {
+            platform: Platform::Discord,
+            id: String::new(),
+        });
+        self.engine.chat_language(&chat)
+    }
+
+    /// Runs `text` as the interaction's member in the interaction's server and answers with the replies.
+    pub async fn run(&self, http: &Http, inter: Interaction<'_>, text: String) {
+        let (guild, channel, user, member) = inter.parts();
+        let Some(guild) = guild else {
+            let lang = self.lang(None);
+            let post = Post {
+                content: Some(lang.render(&Msg::DiscordServersOnly)),
+                ..Post::default()
+            };
+            let r = CreateInteractionResponse::Message(post.response(true));
+            if let Err(e) = inter.respond(http, r).await {
+                tracing::warn!(error = %e, "cannot answer an interaction in a DM");
+            }
+            return;
+        };
+        let incoming = Incoming {
+            chat: discord_chat(guild),
+            user: UserRef {
+                platform: Platform::Discord,
+                id: user.id.get().to_string(),
+            },
+            display_name: display_name(user, member),
+            text,
+            is_admin: is_admin(member),
+            is_private: false,
+        };
+        let engine = Arc::clone(&self.engine);
+        let mut job = tokio::task::spawn_blocking(move || engine.handle(&incoming, Utc::now()));
+        let (replies, deferred) = match tokio::time::timeout(ACK_WITHIN, &mut job).await {
+            Ok(done) => (done.unwrap_or_default(), false),
+            Err(_) => {
+                let defer = CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(true),
+                );
+                if let Err(e) = inter.respond(http, defer).await {
+                    tracing::warn!(error = %e, "cannot defer an interaction");
+                }
+                (job.await.unwrap_or_default(), true)
+            }
+        };
+        self.answer(http, inter, channel, replies, deferred).await;
+    }
+
+    async fn answer(
+        &self,
+        http: &Http,
+        inter: Interaction<'_>,
+        channel: ChannelId,
+        replies: Vec<Reply>,
+        deferred: bool,
+    ) {
+        let mut responded = deferred;
+        let mut private_sent = false;
+        for reply in &replies {
+            let ephemeral = matches!(reply.audience, Audience::User(_));
+            for post in render(reply) {
+                let sent = if !responded {
+                    responded = true;
+                    inter
+                        .respond(
+                            http,
+                            CreateInteractionResponse::Message(post.response(ephemeral)),
+                        )
+                        .await
+                } else if deferred && !ephemeral {
+                    // The deferred response is ephemeral: a public reply goes to the channel instead.
+                    channel.send_message(http, post.message()).await.map(drop)
+                } else {
+                    private_sent |= ephemeral;
+                    inter.followup(http, post.followup(ephemeral)).await
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "cannot send a reply to an interaction");
+                }
+            }
+        }
+        if !responded {
+            // Nothing to say (not a command): acknowledge quietly.
+            let ack = CreateInteractionResponse::Acknowledge;
+            if let Err(e) = inter.respond(http, ack).await {
+                tracing::warn!(error = %e, "cannot acknowledge an interaction");
+            }
+        } else if deferred && !private_sent {
+            // Replace the "thinking..." message the deferral left.
+            let done = CreateInteractionResponseFollowup::new()
+                .content("✅")
+                .ephemeral(true);
+            if let Err(e) = inter.followup(http, done).await {
+                tracing::warn!(error = %e, "cannot finish a deferred interaction");
+            }
+        }
+    }
+
+    /// A button: "Answer" opens the answer modal; every other button is the command it stands for.
+    pub async fn on_button(&self, http: &Http, click: &ComponentInteraction) {
+        let id = click.data.custom_id.as_str();
+        if id == ANSWER_ID {
+            let lang = self.lang(click.guild_id);
+            let (title, label) = lang.answer_modal_labels();
+            let input = serenity::all::CreateInputText::new(
+                serenity::all::InputTextStyle::Paragraph,
+                label,
+                ANSWER_INPUT,
+            )
+            .max_length(MODAL_MAX)
+            .required(true);
+            let modal = CreateModal::new(ANSWER_ID, title)
+                .components(vec![serenity::all::CreateActionRow::InputText(input)]);
+            if let Err(e) = click
+                .create_response(http, CreateInteractionResponse::Modal(modal))
+                .await
+            {
+                tracing::warn!(error = %e, "cannot open the answer modal");
+            }
+            return;
+        }
+        if !id.starts_with('/') {
+            let _ = click
+                .create_response(http, CreateInteractionResponse::Acknowledge)
+                .await;
+            return;
+        }
+        self.run(http, Interaction::Component(click), id.to_string())
+            .await;
+    }
+
+    /// The answer modal was submitted.
+    pub async fn on_modal(&self, http: &Http, submit: &ModalInteraction) {
+        let value = submit
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .find_map(|c| match c {
+                ActionRowComponent::InputText(t) if t.custom_id == ANSWER_INPUT => t.value.clone(),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let text = if submit.data.custom_id == ANSWER_ID {
+            format!("/answer {value}")
+        } else {
+            submit.data.custom_id.clone()
+        };
+        self.run(http, Interaction::Modal(submit), text).await;
+    }
+}

@@ -1,0 +1,164 @@
+//! Discord through serenity and poise. [`commands`] defines the slash commands; [`interactions`] turns
+//! commands, button clicks and modal submits into engine calls and answers them (ephemerally when private);
+//! [`render`] lays replies out as embeds and buttons within Discord's limits; [`transport`] delivers the
+//! scheduled posts and reveals from the outbox to each server's chosen channel.
+//!
+//! The bot needs only the non-privileged `GUILDS` intent: it reads interactions, never message content. A
+//! Discord server is one chat for the engine (scores and settings are per server).
+
+pub mod commands;
+pub mod interactions;
+pub mod render;
+pub mod transport;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::Utc;
+use poise::serenity_prelude as serenity;
+use serenity::{FullEvent, GatewayIntents, GuildId, HttpBuilder, Interaction};
+
+pub use interactions::{Handler, discord_chat};
+pub use transport::DiscordTransport;
+
+use crate::Engine;
+use crate::settings::{DiscordOptions, Shards};
+use commands::{Data, Error};
+use render::render;
+
+/// The Discord adapter: a serenity client with the poise framework, and the transport for the outbox.
+pub struct DiscordAdapter {
+    client: serenity::Client,
+    transport: DiscordTransport,
+    shards: Shards,
+}
+
+async fn on_event(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> Result<(), Error> {
+    match event {
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(click),
+        } => data.handler.on_button(&ctx.http, click).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Modal(submit),
+        } => data.handler.on_modal(&ctx.http, submit).await,
+        FullEvent::GuildCreate { guild, .. } => {
+            introduce(
+                &ctx.http,
+                data.handler.engine(),
+                guild.id,
+                guild.system_channel_id,
+            )
+            .await
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The first time the bot sees a server, it introduces itself in the server's system channel.
+async fn introduce(
+    http: &serenity::Http,
+    engine: &Arc<Engine>,
+    guild: GuildId,
+    channel: Option<serenity::ChannelId>,
+) {
+    let chat = discord_chat(guild);
+    if engine.chat_row(&chat).is_some() {
+        return;
+    }
+    let welcome = match engine.introduce(&chat, false, false, Utc::now()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(guild = guild.get(), error = %e, "cannot register a new server");
+            return;
+        }
+    };
+    let Some(channel) = channel else { return };
+    for post in render(&welcome) {
+        if let Err(e) = channel.send_message(http, post.message()).await {
+            tracing::warn!(guild = guild.get(), error = %e, "cannot post the introduction");
+            return;
+        }
+    }
+}
+
+impl DiscordAdapter {
+    /// Builds the client: `api_url` points serenity's HTTP client elsewhere (a local fake in tests); asks
+    /// the gateway address. Slash commands are registered when the gateway says READY.
+    pub async fn connect(
+        engine: Arc<Engine>,
+        token: &str,
+        api_url: Option<&url::Url>,
+        options: &DiscordOptions,
+    ) -> Result<DiscordAdapter, serenity::Error> {
+        let mut http = HttpBuilder::new(token);
+        if let Some(url) = api_url {
+            // serenity sends requests to a proxy only with its own rate limiter off (it expects the proxy to
+            // do the limiting); 429s then reach the outbox worker, which waits and retries.
+            http = http
+                .proxy(url.as_str().trim_end_matches('/'))
+                .ratelimiter_disabled(true);
+        }
+        let handler = Arc::new(Handler::new(Arc::clone(&engine)));
+        let dev_guild = options.dev_guild_id;
+        let framework = poise::Framework::builder()
+            .options(poise::FrameworkOptions {
+                commands: commands::all(),
+                event_handler: |ctx, event, _framework, data| Box::pin(on_event(ctx, event, data)),
+                on_error: |error| {
+                    Box::pin(async move {
+                        tracing::warn!(error = %error, "Discord command failed");
+                    })
+                },
+                initialize_owners: false,
+                ..Default::default()
+            })
+            .setup(move |ctx, ready, framework| {
+                Box::pin(async move {
+                    let commands = &framework.options().commands;
+                    match dev_guild {
+                        Some(g) => {
+                            poise::builtins::register_in_guild(ctx, commands, GuildId::new(g))
+                                .await?
+                        }
+                        None => poise::builtins::register_globally(ctx, commands).await?,
+                    }
+                    tracing::info!(bot = %ready.user.name, servers = ready.guilds.len(), "Discord ready; slash commands registered");
+                    Ok(Data { handler })
+                })
+            })
+            .initialize_owners(false)
+            .build();
+        let client = serenity::ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+            .framework(framework)
+            .await?;
+        let transport = DiscordTransport::new(Arc::clone(&client.http), engine);
+        Ok(DiscordAdapter {
+            client,
+            transport,
+            shards: options.shards,
+        })
+    }
+
+    /// The transport for the outbox worker (shares the client's HTTP client and rate limiter).
+    pub fn transport(&self) -> DiscordTransport {
+        self.transport.clone()
+    }
+
+    /// Runs the gateway until `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), serenity::Error> {
+        let shards = Arc::clone(&self.client.shard_manager);
+        tokio::spawn(async move {
+            shutdown.await;
+            shards.shutdown_all().await;
+        });
+        match self.shards {
+            Shards::Auto => self.client.start_autosharded().await,
+            Shards::Fixed(1) => self.client.start().await,
+            Shards::Fixed(n) => self.client.start_shards(n).await,
+        }
+    }
+}

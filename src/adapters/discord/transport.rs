@@ -1,0 +1,128 @@
+//! Delivery of scheduled posts and reveals to Discord (the [`Transport`] the outbox worker uses): each goes to
+//! the channel an admin chose with `/settings channel`, through serenity's HTTP client, whose rate limiter
+//! honours `retry_after` on 429s (behind a proxy, where serenity turns it off, the outbox worker waits
+//! instead). Losing access to the channel is a permanent error, which pauses the
+//! server's schedule until an admin starts it again.
+
+use std::sync::Arc;
+
+use serenity::all::{ChannelId, Http};
+use serenity::http::HttpError;
+
+use super::render::render;
+use crate::Engine;
+use crate::delivery::{SendError, Transport};
+use crate::message::{Audience, Outgoing, Platform};
+
+/// Sends outbox messages with serenity's HTTP client.
+#[derive(Clone)]
+pub struct DiscordTransport {
+    http: Arc<Http>,
+    engine: Arc<Engine>,
+}
+
+/// The channel id in a `/settings channel` value: a `<#id>` mention or the bare id.
+pub fn channel_id(value: &str) -> Option<ChannelId> {
+    let id = value
+        .trim()
+        .strip_prefix("<#")
+        .and_then(|v| v.strip_suffix('>'))
+        .unwrap_or(value.trim());
+    id.parse::<u64>()
+        .ok()
+        .filter(|&n| n > 0)
+        .map(ChannelId::new)
+}
+
+impl DiscordTransport {
+    /// A transport over serenity's HTTP client; the engine tells which channel each server chose.
+    pub fn new(http: Arc<Http>, engine: Arc<Engine>) -> DiscordTransport {
+        DiscordTransport { http, engine }
+    }
+}
+
+/// How long to wait after a 429 whose `retry_after` serenity did not pass on.
+pub const RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Discord's JSON error codes that mean the bot cannot post there any more.
+const NO_ACCESS: [isize; 5] = [
+    10003, // Unknown Channel
+    10004, // Unknown Guild
+    50001, // Missing Access
+    50013, // Missing Permissions
+    50007, // Cannot send messages to this user
+];
+
+/// Maps a serenity error to what the delivery worker should do.
+pub fn classify(e: &serenity::Error) -> SendError {
+    match e {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
+            let status = r.status_code.as_u16();
+            let what = format!("{} {} ({})", status, r.error.message, r.error.code);
+            if NO_ACCESS.contains(&r.error.code) || status == 403 || status == 404 {
+                SendError::Permanent(what)
+            } else if status == 429 {
+                // Only seen with serenity's rate limiter off (behind a proxy), which keeps the headers to
+                // itself: wait a conservative second.
+                SendError::RateLimited {
+                    retry_after: RATE_LIMIT_WAIT,
+                    global: false,
+                }
+            } else if status >= 500 {
+                SendError::Transient(what)
+            } else {
+                SendError::Rejected(what)
+            }
+        }
+        serenity::Error::Http(HttpError::Request(_)) | serenity::Error::Io(_) => {
+            SendError::Transient(e.to_string())
+        }
+        serenity::Error::Http(HttpError::RateLimitI64F64 | HttpError::RateLimitUtf8) => {
+            SendError::Transient(e.to_string())
+        }
+        _ => SendError::Rejected(e.to_string()),
+    }
+}
+
+impl Transport for DiscordTransport {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    async fn send(&self, outgoing: &Outgoing) -> Result<(), SendError> {
+        if let Audience::User(_) = outgoing.reply.audience {
+            return Err(SendError::Rejected(
+                "private replies are sent as ephemeral interaction responses, not queued".into(),
+            ));
+        }
+        let chosen = self
+            .engine
+            .chat_row(&outgoing.chat)
+            .and_then(|c| c.settings.channel);
+        let Some(channel) = chosen.as_deref().and_then(channel_id) else {
+            return Err(SendError::Permanent(
+                "no channel chosen for this server (/settings channel)".into(),
+            ));
+        };
+        for post in render(&outgoing.reply) {
+            channel
+                .send_message(&self.http, post.message())
+                .await
+                .map_err(|e| classify(&e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_is_a_mention_or_a_bare_id() {
+        assert_eq!(channel_id("<#123>"), Some(ChannelId::new(123)));
+        assert_eq!(channel_id(" 456 "), Some(ChannelId::new(456)));
+        assert_eq!(channel_id("general"), None);
+        assert_eq!(channel_id("<#0>"), None);
+    }
+}
