@@ -432,6 +432,21 @@ mod tests {
     }
 
     #[test]
+    fn settings_channel_takes_one_word() {
+        assert_eq!(
+            parse("/settings channel <#123>"),
+            Command::Settings(SettingsCommand::Channel("<#123>".into()))
+        );
+        assert_eq!(
+            parse("/settings channel two words"),
+            Command::Malformed {
+                name: CommandName::Settings,
+                problem: Problem::BadChannel("two words".into())
+            }
+        );
+    }
+
+    #[test]
     fn settings_parse_times_ranges_and_toggles() {
         assert_eq!(
             parse("/settings post 7:30"),

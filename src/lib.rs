@@ -14,10 +14,11 @@
 //! - [`store`]: SQLite storage with migrations from `migrations/`.
 //! - [`engine`]: `handle(incoming, now)` and `tick(now)`, tying the above together.
 //! - [`delivery`]: the outbox worker (token buckets, `retry_after`, backoff) and the scheduler loop.
-//! - [`app`]: `drillbot run`: the scheduler and delivery workers until a shutdown signal.
+//! - [`app`]: `drillbot run`: the scheduler, each configured adapter and its delivery worker until a shutdown
+//!   signal.
 //! - [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
 //! - [`console`]: the terminal adapter, a local chat that needs no token.
-//! - [`adapters`]: chat platforms (Telegram delivery so far); the only place that names their crates.
+//! - [`adapters`]: Telegram (teloxide) and Discord (serenity + poise); the only place that names their crates.
 //!
 //! The core never imports a chat platform's crate; adapters own that.
 

@@ -815,3 +815,44 @@ async fn discord_long_model_answers_are_split_within_limits() {
     let _ = (&events, &mut bot);
     running.stop().await;
 }
+
+#[tokio::test]
+async fn discord_run_connects_registers_commands_and_stops_cleanly_without_logging_the_token() {
+    let (fake, _events, url) = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env_remove("DRILLBOT__TELEGRAM__TOKEN")
+        .env("DRILLBOT__DISCORD__TOKEN", "VERY-SECRET-DISCORD-TOKEN")
+        .env("DRILLBOT__DISCORD__API_URL", url.as_str())
+        .env("DRILLBOT__DISCORD__DEV_GUILD_ID", GUILD)
+        .env("DRILLBOT__DISCORD__SHARDS", "auto")
+        .env("RUST_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Autosharding asks /gateway/bot; dev_guild_id registers the commands in that server only.
+    let registered = format!("/applications/{APP_ID}/guilds/{GUILD}/commands");
+    for _ in 0..400 {
+        if fake.calls().iter().any(|c| c.method == "PUT" && c.path == registered) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    assert!(
+        !log.contains("VERY-SECRET-DISCORD-TOKEN"),
+        "the token leaked into the log"
+    );
+}
