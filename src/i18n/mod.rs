@@ -390,6 +390,8 @@ pub enum Msg {
     ConsolePlainText,
     /// Console: console-only commands.
     ConsoleHelp,
+    /// Telegram: a vote in the poll of a round that is no longer open (revealed or skipped).
+    TelegramPollClosed,
 }
 
 /// Formats a score with one decimal place.
