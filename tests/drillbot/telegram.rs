@@ -23,6 +23,8 @@ struct FakeBotApi {
     script: Arc<Mutex<VecDeque<Value>>>,
     updates: Arc<Mutex<VecDeque<Value>>>,
     admins: Arc<Mutex<Vec<i64>>>,
+    /// Users who left the group (`getChatMember` says `left`).
+    left: Arc<Mutex<Vec<i64>>>,
     /// Chats that refuse messages as Telegram does for users who never started the bot.
     no_dm: Arc<Mutex<Vec<i64>>>,
 }
@@ -61,6 +63,8 @@ async fn method(
             let user = body["user_id"].as_i64().unwrap_or_default();
             let status = if api.admins.lock().unwrap().contains(&user) {
                 "creator"
+            } else if api.left.lock().unwrap().contains(&user) {
+                "left"
             } else {
                 "member"
             };
@@ -312,7 +316,7 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
 
 #[tokio::test]
 async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
-    let (_api, url) = FakeBotApi::start(vec![]).await;
+    let (api, url) = FakeBotApi::start(vec![]).await;
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
         .args(["run", "--db"])
@@ -323,7 +327,15 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Signal only once the bot is polling (its signal handler is in place by then): a fixed sleep was too short
+    // on a loaded machine, and the process died of the signal instead of stopping cleanly.
+    for _ in 0..500 {
+        if !api.calls_of("getupdates").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

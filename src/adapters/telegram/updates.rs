@@ -127,6 +127,21 @@ impl TelegramAdapter {
         }
     }
 
+    async fn is_member(&self, group: i64, user: UserId) -> bool {
+        match self
+            .transport
+            .bot()
+            .get_chat_member(ChatId(group), user)
+            .await
+        {
+            Ok(member) => member.is_present(),
+            Err(e) => {
+                tracing::warn!(group, error = %e, "getChatMember failed; not taking the deep link");
+                false
+            }
+        }
+    }
+
     async fn handle(&self, incoming: Incoming) -> Vec<Reply> {
         let engine = Arc::clone(&self.engine);
         tokio::task::spawn_blocking(move || engine.handle(&incoming, Utc::now()))
@@ -165,6 +180,14 @@ impl TelegramAdapter {
                 .and_then(|p| p.strip_prefix('g'))
                 .and_then(|g| g.parse::<i64>().ok())
             {
+                // Only a member of the group may answer for it or read its boards from the DM.
+                if !self.is_member(g, user).await {
+                    let lang = self.engine.chat_language(&tg_chat(g));
+                    let refusal =
+                        Reply::to_chat(ReplyKind::Refusal, lang.render(&Msg::TelegramNotMember));
+                    self.send(chat, None, &refusal).await;
+                    return;
+                }
                 if let Err(e) = self.set_dm_target(user, g).await {
                     tracing::error!(error = %e, "cannot remember a DM target");
                     let lang = self.engine.chat_language(&tg_chat(g));
