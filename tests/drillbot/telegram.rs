@@ -799,3 +799,74 @@ async fn telegram_dm_targets_survive_a_restart_and_dm_stats_are_about_the_group(
     );
     stop_adapter(stop, running).await;
 }
+
+#[tokio::test]
+async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    use drillbot::message::Quiz;
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let chat = bot.engine.chat_row(&bot.chat).unwrap();
+    let round = bot
+        .engine
+        .store()
+        .create_round(
+            chat.id,
+            bot.now.date_naive(),
+            "alpha-choice",
+            bot.now,
+            bot.now,
+            |_| None,
+        )
+        .unwrap()
+        .unwrap();
+    // Two right choices: a regular poll that allows several answers (a quiz has exactly one).
+    let quiz = Quiz {
+        round_id: round.id,
+        question: "Which are transport protocols?".into(),
+        options: vec!["TCP".into(), "DNS".into(), "UDP".into()],
+        correct: vec![0, 2],
+        explanation: "x".repeat(300),
+    };
+    let outgoing = Outgoing {
+        chat: bot.chat.clone(),
+        reply: Reply::to_chat(ReplyKind::QuestionPost, "📝 **Question**".into()).with_quiz(quiz),
+    };
+    bot.engine
+        .store()
+        .enqueue(chat.id, "post", &outgoing, bot.now)
+        .unwrap();
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let adapter =
+        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
+            .await
+            .unwrap();
+    let mut w = Delivery::new(
+        bot.engine.clone(),
+        adapter.transport(),
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    assert_eq!(api.sends()[0]["text"], json!("📝 <b>Question</b>"));
+    let polls = api.calls_of("sendpoll");
+    assert_eq!(polls.len(), 1);
+    assert_eq!(polls[0]["type"], json!("regular"));
+    assert_eq!(polls[0]["allows_multiple_answers"], json!(true));
+    assert_eq!(polls[0]["is_anonymous"], json!(false));
+    assert_eq!(polls[0]["explanation"], Value::Null, "too long for a poll");
+    let poll_id = format!(
+        "poll-{}",
+        api.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .position(|(m, _)| m == "sendpoll")
+            .unwrap()
+            + 1
+    );
+    let recorded = bot.engine.store().telegram_poll(&poll_id).unwrap().unwrap();
+    assert_eq!(recorded.round_id, round.id);
+    assert_eq!(recorded.chat_external_id, bot.chat.id);
+}
