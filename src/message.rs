@@ -130,6 +130,25 @@ pub struct Reply {
     pub text: String,
     /// Buttons to show under the text, if the platform has them.
     pub buttons: Vec<Button>,
+    /// A multiple-choice question in structured form, for platforms with native quizzes (Telegram polls).
+    #[serde(default)]
+    pub quiz: Option<Quiz>,
+}
+
+/// A multiple-choice question as data: what a native quiz (a Telegram poll) needs. Answering it is the same
+/// as sending `/answer <letters>` in the round's chat while the round is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quiz {
+    /// The round the question belongs to (answers to a quiz of a closed round are refused).
+    pub round_id: i64,
+    /// The question text.
+    pub question: String,
+    /// The choices, in order (A, B, ...).
+    pub options: Vec<String>,
+    /// Indexes of the correct choices.
+    pub correct: Vec<usize>,
+    /// The explanation shown after answering (the full text is also in the reveal).
+    pub explanation: String,
 }
 
 impl Reply {
@@ -140,6 +159,7 @@ impl Reply {
             kind,
             text,
             buttons: Vec::new(),
+            quiz: None,
         }
     }
 
@@ -150,12 +170,19 @@ impl Reply {
             kind,
             text,
             buttons: Vec::new(),
+            quiz: None,
         }
     }
 
     /// The same reply with buttons.
     pub fn with_buttons(mut self, buttons: Vec<Button>) -> Reply {
         self.buttons = buttons;
+        self
+    }
+
+    /// The same reply carrying a structured quiz.
+    pub fn with_quiz(mut self, quiz: Quiz) -> Reply {
+        self.quiz = Some(quiz);
         self
     }
 }

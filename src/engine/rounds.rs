@@ -11,7 +11,7 @@ use crate::command::Rating;
 use crate::grading::normalize::normalize;
 use crate::grading::{self, Verdict};
 use crate::i18n::{Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
-use crate::message::{Button, Outgoing, Reply, ReplyKind};
+use crate::message::{Button, Outgoing, Quiz, Reply, ReplyKind};
 use crate::schedule;
 use crate::store::{ChatRow, NewAnswer, RoundRow, SaveOutcome, Settled};
 
@@ -137,7 +137,18 @@ impl Engine {
             label: peek_label.to_string(),
             command: "/reveal me".to_string(),
         });
-        Ok(Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg)).with_buttons(buttons))
+        let mut reply =
+            Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg)).with_buttons(buttons);
+        if q.is_choice() {
+            reply = reply.with_quiz(Quiz {
+                round_id: round.id,
+                question: q.question.clone(),
+                options: q.choices.clone(),
+                correct: q.correct.clone(),
+                explanation: q.answer.trim().to_string(),
+            });
+        }
+        Ok(reply)
     }
 
     /// Makes the scheduled post for a chat if one is due.

@@ -414,6 +414,8 @@ pub(super) fn render(msg: &Msg) -> String {
         }
         Msg::ConsolePlainText => "(Tip: answer with /answer <your answer>; /help lists the commands.)".into(),
         Msg::ConsoleHelp => "Console commands: /as <name> [--member|--admin] switches member, /clock +2h|+1d|2026-12-01T09:00 moves the clock, /quit leaves.".into(),
+        Msg::TelegramPollClosed => "That question has already been revealed or replaced, so this vote was not counted. /today shows today's question.".into(),
+        Msg::TelegramNotMember => "You are not in that group (or I am no longer there), so you cannot answer for it or see its scores here. Use the button under the question in the group.".into(),
     }
 }
 

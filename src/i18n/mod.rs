@@ -418,6 +418,10 @@ pub enum Msg {
     ConsolePlainText,
     /// Console: console-only commands.
     ConsoleHelp,
+    /// Telegram: a vote in the poll of a round that is no longer open (revealed or skipped).
+    TelegramPollClosed,
+    /// Telegram: a deep link to a group the member is not in.
+    TelegramNotMember,
 }
 
 /// Formats a score with one decimal place.

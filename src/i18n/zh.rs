@@ -400,6 +400,8 @@ pub(super) fn render(msg: &Msg) -> String {
         }
         Msg::ConsolePlainText => "（提示：作答请用 /answer <你的答案>；/help 查看命令。）".into(),
         Msg::ConsoleHelp => "控制台命令：/as <名字> [--member|--admin] 切换成员，/clock +2h|+1d|2026-12-01T09:00 移动时钟，/quit 退出。".into(),
+        Msg::TelegramPollClosed => "这道题已经揭晓或换掉了，这次投票没有计入。用 /today 查看今天的题。".into(),
+        Msg::TelegramNotMember => "你不在这个群里（或者我不在了），所以不能在这里替它作答或查看它的成绩。请从群里题目下面的按钮进来。".into(),
     }
 }
 

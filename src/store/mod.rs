@@ -8,12 +8,14 @@ mod boards;
 mod chats;
 mod outbox;
 mod rounds;
+mod telegram;
 
 pub use answers::{AnswerRow, NewAnswer, SaveOutcome, Settled};
 pub use boards::{BoardRow, ScoreRow, StreakRow};
 pub use chats::{ChatRow, ChatSettings, UserRow};
 pub use outbox::{OutboxCounts, OutboxItem};
 pub use rounds::RoundRow;
+pub use telegram::TelegramPoll;
 
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};

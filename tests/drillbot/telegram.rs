@@ -23,6 +23,8 @@ struct FakeBotApi {
     script: Arc<Mutex<VecDeque<Value>>>,
     updates: Arc<Mutex<VecDeque<Value>>>,
     admins: Arc<Mutex<Vec<i64>>>,
+    /// Users who left the group (`getChatMember` says `left`).
+    left: Arc<Mutex<Vec<i64>>>,
     /// Chats that refuse messages as Telegram does for users who never started the bot.
     no_dm: Arc<Mutex<Vec<i64>>>,
 }
@@ -61,12 +63,40 @@ async fn method(
             let user = body["user_id"].as_i64().unwrap_or_default();
             let status = if api.admins.lock().unwrap().contains(&user) {
                 "creator"
+            } else if api.left.lock().unwrap().contains(&user) {
+                "left"
             } else {
                 "member"
             };
             Json(json!({"ok": true, "result": {
                 "status": status, "is_anonymous": false,
                 "user": {"id": user, "is_bot": false, "first_name": "someone"}
+            }}))
+        }
+        "sendpoll" => {
+            let n = api.calls.lock().unwrap().len();
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let options: Vec<Value> = body["options"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|o| json!({"text": o["text"], "voter_count": 0}))
+                .collect();
+            let mut poll = json!({
+                "id": format!("poll-{n}"), "question": body["question"], "options": options,
+                "total_voter_count": 0, "is_closed": false,
+                "is_anonymous": body["is_anonymous"].as_bool().unwrap_or(true),
+                "type": body["type"].as_str().unwrap_or("regular"),
+                "allows_multiple_answers": body["allows_multiple_answers"].as_bool().unwrap_or(false)
+            });
+            if let Some(c) = body["correct_option_id"].as_i64() {
+                poll["correct_option_id"] = json!(c);
+            }
+            Json(json!({"ok": true, "result": {
+                "message_id": n, "date": 1_795_000_000, "from": bot_user(),
+                "chat": {"id": chat, "type": "supergroup", "title": "study group"},
+                "poll": poll
             }}))
         }
         "sendmessage" => {
@@ -118,6 +148,31 @@ impl FakeBotApi {
             .filter(|b| b["chat_id"].as_i64() == Some(chat))
             .map(|b| b["text"].as_str().unwrap_or_default().to_string())
             .collect()
+    }
+
+    /// The bodies of every call to a method (lower case).
+    fn calls_of(&self, method: &str) -> Vec<Value> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| m == method)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+
+    /// Waits until `done` holds (or panics after 5 s).
+    async fn wait_until(&self, what: &str, done: impl Fn(&FakeBotApi) -> bool) {
+        for _ in 0..250 {
+            if done(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "{what} did not happen; calls: {:?}",
+            self.calls.lock().unwrap()
+        );
     }
 
     /// Queues an update and waits until the bot has sent `more` further messages (or 5 s pass).
@@ -261,7 +316,7 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
 
 #[tokio::test]
 async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
-    let (_api, url) = FakeBotApi::start(vec![]).await;
+    let (api, url) = FakeBotApi::start(vec![]).await;
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
         .args(["run", "--db"])
@@ -272,7 +327,15 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Signal only once the bot is polling (its signal handler is in place by then): a fixed sleep was too short
+    // on a loaded machine, and the process died of the signal instead of stopping cleanly.
+    for _ in 0..500 {
+        if !api.calls_of("getupdates").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -406,4 +469,404 @@ async fn telegram_a_full_round_in_a_group_with_answers_by_command_reply_and_dm()
         .await
         .unwrap()
         .unwrap();
+}
+
+/// A group message from a member with no username (so the display name is the first name, as typed).
+fn message_from_name(chat: i64, id: i64, first_name: &str, text: &str) -> Value {
+    let mut update = message(chat, (id, "x"), text, None);
+    update["message"]["from"] = json!({"id": id, "is_bot": false, "first_name": first_name});
+    update
+}
+
+fn poll_answer(poll_id: &str, user: (i64, &str), options: &[u8]) -> Value {
+    let id = UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    json!({"update_id": id, "poll_answer": {
+        "poll_id": poll_id,
+        "user": {"id": user.0, "is_bot": false, "first_name": user.1, "username": user.1},
+        "option_ids": options
+    }})
+}
+
+/// Checks that Telegram HTML only has balanced tags and escaped text; returns what a reader sees.
+fn visible_html(html: &str) -> String {
+    let mut stack = Vec::new();
+    let mut seen = String::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            let end = rest.find('>').expect("a tag is closed");
+            let tag = &rest[1..end];
+            match tag.strip_prefix('/') {
+                Some(name) => assert_eq!(stack.pop(), Some(name.to_string()), "in {html}"),
+                None => stack.push(tag.split(' ').next().unwrap().to_string()),
+            }
+            rest = &rest[end + 1..];
+        } else if c == '&' {
+            let end = rest.find(';').expect("an entity ends");
+            seen.push(match &rest[..=end] {
+                "&amp;" => '&',
+                "&lt;" => '<',
+                "&gt;" => '>',
+                "&quot;" => '"',
+                other => panic!("unknown entity {other} in {html}"),
+            });
+            rest = &rest[end + 1..];
+        } else {
+            assert_ne!(c, '>', "raw > in {html}");
+            seen.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?} in {html}");
+    seen
+}
+
+/// Starts the long-polling adapter against the fake API; send on the returned channel to stop it.
+async fn run_adapter(
+    bot: &TestBot,
+    url: url::Url,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    let adapter =
+        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
+            .await
+            .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(adapter.run(async move {
+        let _ = stopped.await;
+    }));
+    (stop, running)
+}
+
+async fn stop_adapter(
+    stop: tokio::sync::oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<()>,
+) {
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn telegram_hostile_names_are_escaped_in_the_reveal() {
+    let bot = TestBot::with(|d| d.topics = vec!["beta".into()]);
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    api.admins.lock().unwrap().push(1);
+    let (stop, running) = run_adapter(&bot, url).await;
+    api.push(message(group, (1, "admin"), "/today", None), 1)
+        .await;
+    let q = bot.open_question().unwrap();
+    let hostile = "<b>_*[x]";
+    let sneaky = "**a`b&c";
+    for (id, name) in [(6, hostile), (7, sneaky)] {
+        let answer = format!("/answer {} <i>`</i>", crate::harness::good_answer(&q.id));
+        api.push(message_from_name(group, id, name, &answer), 1)
+            .await;
+        assert!(api.sends_to(id).last().unwrap().contains("已收到"));
+    }
+    api.push(message(group, (1, "admin"), "/reveal", None), 1)
+        .await;
+    let reveal = api.sends().last().unwrap().clone();
+    assert_eq!(reveal["chat_id"], json!(group));
+    assert_eq!(reveal["parse_mode"], json!("HTML"));
+    let html = reveal["text"].as_str().unwrap();
+    assert!(html.contains("&lt;b&gt;_*[x]"), "{html}");
+    assert!(!html.contains("<b>_"), "{html}");
+    let seen = visible_html(html);
+    assert!(seen.contains("揭晓"), "{seen}");
+    assert!(seen.contains(hostile), "{seen}");
+    assert!(seen.contains("a`b&c"), "{seen}");
+    assert_eq!(bot.result_of(hostile).unwrap().0, 100);
+    stop_adapter(stop, running).await;
+}
+
+#[tokio::test]
+async fn telegram_a_quiz_poll_is_answered_and_graded() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    let group = -100123;
+    bot.say("alice", "/help");
+    let chat = bot.engine.chat_row(&bot.chat).unwrap();
+    // Today's round (by the real clock, which the adapter uses) asks the multiple-choice question.
+    let now = chrono::Utc::now();
+    let today = drillbot::schedule::local_date(now, chat.settings.timezone);
+    bot.engine
+        .store()
+        .create_round(
+            chat.id,
+            today,
+            "alpha-choice",
+            now,
+            now + chrono::Duration::hours(2),
+            |_| None,
+        )
+        .unwrap()
+        .unwrap();
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    api.admins.lock().unwrap().push(1);
+    let (stop, running) = run_adapter(&bot, url).await;
+
+    api.push(message(group, (2, "alice"), "/today", None), 1)
+        .await;
+    api.wait_until("a poll", |a| !a.calls_of("sendpoll").is_empty())
+        .await;
+    let post = api.sends().last().unwrap().clone();
+    assert!(post["text"].as_str().unwrap().contains("DNS"));
+    let keyboard = post["reply_markup"]["inline_keyboard"].to_string();
+    assert!(keyboard.contains("/reveal me"), "{keyboard}");
+    assert!(
+        !keyboard.contains("/answer B"),
+        "the poll replaces the letter buttons: {keyboard}"
+    );
+    let poll = api.calls_of("sendpoll")[0].clone();
+    assert_eq!(poll["chat_id"], json!(group));
+    assert_eq!(poll["type"], json!("quiz"));
+    assert_eq!(poll["is_anonymous"], json!(false));
+    assert_eq!(poll["correct_option_id"], json!(1));
+    assert_eq!(poll["options"][1]["text"], json!("应用层"));
+    assert_eq!(
+        poll["explanation"],
+        json!("DNS 是应用层协议，通常使用 UDP 53 端口。")
+    );
+    let poll_id = "poll-".to_string()
+        + &(api
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .position(|(m, _)| m == "sendpoll")
+            .unwrap()
+            + 1)
+        .to_string();
+    assert!(
+        bot.engine
+            .store()
+            .telegram_poll(&poll_id)
+            .unwrap()
+            .is_some(),
+        "{poll_id} recorded"
+    );
+
+    // alice votes right, bob wrong: each gets a private confirmation, the group hears nothing.
+    let group_sends = api.sends_to(group).len();
+    api.push(poll_answer(&poll_id, (2, "alice"), &[1]), 1).await;
+    assert!(api.sends_to(2).last().unwrap().contains("已收到"));
+    api.push(poll_answer(&poll_id, (3, "bob"), &[0]), 1).await;
+    assert!(api.sends_to(3).last().unwrap().contains("已收到"));
+    // A poll the bot never posted is ignored.
+    api.updates
+        .lock()
+        .unwrap()
+        .push_back(poll_answer("someone-elses-poll", (2, "alice"), &[0]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        api.sends_to(group).len(),
+        group_sends,
+        "poll answers stay private"
+    );
+    assert_eq!(bot.result_of("alice").unwrap().0, 100);
+
+    api.push(message(group, (1, "admin"), "/reveal", None), 1)
+        .await;
+    let reveal = api.sends_to(group).last().unwrap().clone();
+    assert!(reveal.contains("揭晓"), "{reveal}");
+    assert!(
+        reveal.contains("alice") && reveal.contains("bob"),
+        "{reveal}"
+    );
+    assert_eq!(
+        bot.result_of("alice").unwrap(),
+        (100, 10, "choice_right".into())
+    );
+    assert_eq!(bot.result_of("bob").unwrap().0, 0);
+
+    // carol votes after the reveal: refused privately, nothing recorded.
+    api.push(poll_answer(&poll_id, (4, "carol"), &[1]), 1).await;
+    assert!(api.sends_to(4).last().unwrap().contains("已经揭晓"));
+    assert_eq!(bot.result_of("carol"), None);
+    assert_eq!(api.sends_to(group).len(), group_sends + 1);
+    stop_adapter(stop, running).await;
+}
+
+#[tokio::test]
+async fn telegram_unparsable_html_is_resent_as_plain_text() {
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let chat = bot.engine.chat_row(&bot.chat).unwrap();
+    let outgoing = Outgoing {
+        chat: bot.chat.clone(),
+        reply: Reply::to_chat(ReplyKind::Reveal, "**要点** <x> & `a<b`".into()),
+    };
+    bot.engine
+        .store()
+        .enqueue(chat.id, "notice", &outgoing, bot.now)
+        .unwrap();
+    let (api, url) = FakeBotApi::start(vec![json!({
+        "ok": false, "error_code": 400,
+        "description": "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"
+    })])
+    .await;
+    let mut w = telegram_worker(&bot, url);
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    let sends = api.sends();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[0]["parse_mode"], json!("HTML"));
+    assert_eq!(
+        sends[0]["text"],
+        json!("<b>要点</b> &lt;x&gt; &amp; <code>a&lt;b</code>")
+    );
+    assert_eq!(
+        sends[1]["parse_mode"],
+        Value::Null,
+        "the fallback is plain text"
+    );
+    assert_eq!(sends[1]["text"], json!("要点 <x> & a<b"));
+}
+
+#[tokio::test]
+async fn telegram_direct_replies_wait_out_a_429() {
+    let bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![json!({
+        "ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1}
+    })])
+    .await;
+    let (stop, running) = run_adapter(&bot, url).await;
+    let started = std::time::Instant::now();
+    api.push(message(group, (2, "alice"), "/help", None), 2)
+        .await;
+    let sends = api.sends();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(
+        sends[0]["text"], sends[1]["text"],
+        "the same reply, sent again"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry_after was honoured"
+    );
+    stop_adapter(stop, running).await;
+}
+
+#[tokio::test]
+async fn telegram_dm_targets_survive_a_restart_and_dm_stats_are_about_the_group() {
+    let bot = TestBot::with(|d| d.topics = vec!["beta".into()]);
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    api.admins.lock().unwrap().push(1);
+    let carol = (4, "carol");
+    let (stop, running) = run_adapter(&bot, url.clone()).await;
+    api.push(message(group, (1, "admin"), "/today", None), 1)
+        .await;
+    api.push(message(4, carol, "/start g-100123", None), 1)
+        .await;
+    stop_adapter(stop, running).await;
+
+    // A new adapter (a restart) still knows which group carol's DM is for.
+    let (stop, running) = run_adapter(&bot, url).await;
+    let q = bot.open_question().unwrap();
+    api.push(
+        message(4, carol, crate::harness::good_answer(&q.id), None),
+        1,
+    )
+    .await;
+    assert!(api.sends_to(4).last().unwrap().contains("已收到"));
+    assert_eq!(bot.result_of("carol").unwrap().0, 100);
+    api.push(message(group, (1, "admin"), "/reveal", None), 1)
+        .await;
+    let group_sends = api.sends_to(group).len();
+    api.push(message(4, carol, "/leaderboard", None), 1).await;
+    let board = api.sends_to(4).last().unwrap().clone();
+    assert!(
+        board.contains("排行榜") && board.contains("carol"),
+        "{board}"
+    );
+    api.push(message(4, carol, "/stats", None), 1).await;
+    let stats = api.sends_to(4).last().unwrap().clone();
+    assert!(stats.contains("已答：1 题"), "{stats}");
+    api.push(message(4, carol, "/help", None), 1).await;
+    assert!(api.sends_to(4).last().unwrap().contains("/answer"));
+    assert_eq!(
+        api.sends_to(group).len(),
+        group_sends,
+        "DM questions are answered in the DM"
+    );
+    stop_adapter(stop, running).await;
+}
+
+#[tokio::test]
+async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    use drillbot::message::Quiz;
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let chat = bot.engine.chat_row(&bot.chat).unwrap();
+    let round = bot
+        .engine
+        .store()
+        .create_round(
+            chat.id,
+            bot.now.date_naive(),
+            "alpha-choice",
+            bot.now,
+            bot.now,
+            |_| None,
+        )
+        .unwrap()
+        .unwrap();
+    // Two right choices: a regular poll that allows several answers (a quiz has exactly one).
+    let quiz = Quiz {
+        round_id: round.id,
+        question: "Which are transport protocols?".into(),
+        options: vec!["TCP".into(), "DNS".into(), "UDP".into()],
+        correct: vec![0, 2],
+        explanation: "x".repeat(300),
+    };
+    let outgoing = Outgoing {
+        chat: bot.chat.clone(),
+        reply: Reply::to_chat(ReplyKind::QuestionPost, "📝 **Question**".into()).with_quiz(quiz),
+    };
+    bot.engine
+        .store()
+        .enqueue(chat.id, "post", &outgoing, bot.now)
+        .unwrap();
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let adapter =
+        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
+            .await
+            .unwrap();
+    let mut w = Delivery::new(
+        bot.engine.clone(),
+        adapter.transport(),
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    assert_eq!(api.sends()[0]["text"], json!("📝 <b>Question</b>"));
+    let polls = api.calls_of("sendpoll");
+    assert_eq!(polls.len(), 1);
+    assert_eq!(polls[0]["type"], json!("regular"));
+    assert_eq!(polls[0]["allows_multiple_answers"], json!(true));
+    assert_eq!(polls[0]["is_anonymous"], json!(false));
+    assert_eq!(polls[0]["explanation"], Value::Null, "too long for a poll");
+    let poll_id = format!(
+        "poll-{}",
+        api.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .position(|(m, _)| m == "sendpoll")
+            .unwrap()
+            + 1
+    );
+    let recorded = bot.engine.store().telegram_poll(&poll_id).unwrap().unwrap();
+    assert_eq!(recorded.round_id, round.id);
+    assert_eq!(recorded.chat_external_id, bot.chat.id);
 }

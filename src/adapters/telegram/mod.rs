@@ -1,8 +1,11 @@
-//! Telegram through teloxide: [`transport`] delivers outgoing messages for the outbox worker; [`updates`]
-//! long-polls the Bot API and turns messages, replies, DMs and button presses into engine calls.
+//! Telegram through teloxide: [`transport`] delivers outgoing messages (for the outbox worker and direct
+//! replies) as HTML rendered by [`html`], with quiz polls for multiple-choice questions; [`updates`] long-polls
+//! the Bot API and turns messages, replies, DMs, button presses and poll answers into engine calls.
 
+pub mod html;
 pub mod transport;
 pub mod updates;
 
-pub use transport::{MAX_TEXT, TelegramTransport, classify, split_text};
+pub use html::split_html;
+pub use transport::{MAX_TEXT, TelegramTransport, classify};
 pub use updates::TelegramAdapter;

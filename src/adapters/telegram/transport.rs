@@ -1,24 +1,50 @@
-//! Delivery of outgoing messages to Telegram (the [`Transport`] the outbox worker uses). Long texts are split
-//! under Telegram's 4,096-character limit at paragraph boundaries; text is sent without a parse mode, so
-//! names and answers need no escaping. The "answer" button becomes a deep link that opens the DM with the
-//! bot with the group preselected.
+//! Delivery of outgoing messages to Telegram (the [`Transport`] the outbox worker uses, and the adapter's
+//! direct replies). Texts are rendered as Telegram HTML ([`super::html`]) and split under the 4,096-character
+//! limit at paragraph boundaries, each part valid HTML on its own; a part Telegram still cannot parse is sent
+//! again as plain text. The "answer" button becomes a deep link that opens the DM with the bot with the group
+//! preselected. A multiple-choice question is followed by a native poll, remembered in the store so that its
+//! answers can be graded.
 
-use teloxide::payloads::SendMessageSetters;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use teloxide::payloads::{SendMessageSetters, SendPollSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+use teloxide::requests::{Output, Request};
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, ParseMode, PollType,
+};
 use teloxide::{ApiError, Bot, RequestError};
 
-use crate::delivery::{SendError, Transport};
-use crate::message::{Outgoing, Platform};
+use super::html::{self, Part};
+use crate::Engine;
+use crate::delivery::{SendError, Transport, backoff};
+use crate::message::{Audience, Button, Outgoing, Platform, Quiz, Reply};
 
-/// Telegram's limit on one message's text, in UTF-16 code units (we count chars, which is never more).
+/// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
+/// shorter than what Telegram counts).
 pub const MAX_TEXT: usize = 4096;
 
-/// Sends outbox messages with the Bot API.
+/// Telegram's limit on a poll's question.
+pub const MAX_POLL_QUESTION: usize = 300;
+/// Telegram's limit on one poll option.
+pub const MAX_POLL_OPTION: usize = 100;
+/// Telegram's limit on a quiz's explanation (a longer one is only in the reveal).
+pub const MAX_POLL_EXPLANATION: usize = 200;
+/// The most options a poll may have.
+pub const MAX_POLL_OPTIONS: usize = 10;
+
+/// The longest `retry_after` a direct reply waits out; longer waits give up (the member can ask again).
+const MAX_DIRECT_WAIT: Duration = Duration::from_secs(60);
+
+/// Sends messages with the Bot API.
 #[derive(Clone)]
 pub struct TelegramTransport {
     bot: Bot,
     username: Option<String>,
+    engine: Option<Arc<Engine>>,
+    retries: u32,
 }
 
 impl TelegramTransport {
@@ -32,6 +58,8 @@ impl TelegramTransport {
         TelegramTransport {
             bot,
             username: None,
+            engine: None,
+            retries: 0,
         }
     }
 
@@ -41,31 +69,184 @@ impl TelegramTransport {
         self
     }
 
+    /// The same transport, recording the quiz polls it posts in the engine's store (without it, polls are
+    /// posted but their answers cannot be graded).
+    pub fn with_engine(mut self, engine: Arc<Engine>) -> TelegramTransport {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// The same transport, retrying each Bot API call up to `retries` more times after a 429 (waiting
+    /// `retry_after`, up to a minute) or a network error (with backoff). Direct replies use this; the outbox
+    /// worker keeps 0, since it schedules its own retries.
+    pub fn with_retries(mut self, retries: u32) -> TelegramTransport {
+        self.retries = retries;
+        self
+    }
+
     /// The teloxide bot.
     pub fn bot(&self) -> &Bot {
         &self.bot
     }
 
-    /// Sends a reply to a chat id (split and with buttons), mapping errors for the caller.
+    /// Sends a reply to a chat id (rendered, split, with buttons; a quiz as a poll after the text), mapping
+    /// errors for the caller. `group` is the group the reply is about (for deep links).
     pub async fn send_to(
         &self,
         chat: i64,
         group: Option<i64>,
-        reply: &crate::message::Reply,
+        reply: &Reply,
     ) -> Result<(), SendError> {
-        let pieces = split_text(&reply.text, MAX_TEXT);
-        let last = pieces.len() - 1;
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let mut request = self.bot.send_message(ChatId(chat), piece);
-            if i == last
-                && let Some(kb) = keyboard(reply, self.username.as_deref(), group)
-            {
-                request = request.reply_markup(kb);
-            }
-            request.await.map_err(|e| classify(&e))?;
+        let quiz = reply
+            .quiz
+            .as_ref()
+            .filter(|q| reply.audience == Audience::Chat && poll_fits(q));
+        // With a poll, the choices are answered there: the letter buttons would be a second way.
+        let buttons: Vec<&Button> = reply
+            .buttons
+            .iter()
+            .filter(|b| quiz.is_none() || !b.command.starts_with("/answer "))
+            .collect();
+        let parts = html::split_html(&reply.text, MAX_TEXT);
+        let last = parts.len() - 1;
+        for (i, part) in parts.iter().enumerate() {
+            let kb = if i == last {
+                keyboard(&buttons, self.username.as_deref(), group)
+            } else {
+                None
+            };
+            self.send_part(chat, part, kb).await?;
+        }
+        if let Some(quiz) = quiz {
+            self.send_poll(chat, quiz).await?;
         }
         Ok(())
     }
+
+    async fn send_part(
+        &self,
+        chat: i64,
+        part: &Part,
+        kb: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), SendError> {
+        let mut request = self
+            .bot
+            .send_message(ChatId(chat), part.html.clone())
+            .parse_mode(ParseMode::Html);
+        if let Some(kb) = kb.clone() {
+            request = request.reply_markup(kb);
+        }
+        match self.call(request).await {
+            Ok(_) => Ok(()),
+            Err(RequestError::Api(ApiError::CantParseEntities(e))) => {
+                tracing::warn!(chat, error = %e, "Telegram could not parse our HTML; sending the part as plain text");
+                let mut request = self.bot.send_message(ChatId(chat), part.plain.clone());
+                if let Some(kb) = kb {
+                    request = request.reply_markup(kb);
+                }
+                self.call(request).await.map(drop).map_err(|e| classify(&e))
+            }
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    async fn send_poll(&self, chat: i64, quiz: &Quiz) -> Result<(), SendError> {
+        let options = quiz
+            .options
+            .iter()
+            .map(|o| InputPollOption::new(clip(o, MAX_POLL_OPTION)));
+        let question = clip(&html::to_plain(&quiz.question), MAX_POLL_QUESTION);
+        let mut request = self
+            .bot
+            .send_poll(ChatId(chat), question, options)
+            .is_anonymous(false);
+        request = match quiz.correct.as_slice() {
+            [one] => {
+                request = request.type_(PollType::Quiz).correct_option_id(*one as u8);
+                let explanation = html::to_plain(&quiz.explanation);
+                if explanation_fits(&explanation) {
+                    request.explanation(explanation)
+                } else {
+                    request
+                }
+            }
+            // Telegram quizzes have one right option: several right ones make a regular poll with several
+            // answers allowed, graded all-or-nothing like `/answer AC`.
+            _ => request
+                .type_(PollType::Regular)
+                .allows_multiple_answers(true),
+        };
+        let message = self.call(request).await.map_err(|e| classify(&e))?;
+        let (Some(engine), Some(poll)) = (&self.engine, message.poll()) else {
+            return Ok(());
+        };
+        // One small insert: a brief lock, not worth a blocking task.
+        engine
+            .store()
+            .record_telegram_poll(&poll.id.0, quiz.round_id, message.id.0.into(), Utc::now())
+            .map_err(|e| {
+                tracing::error!(chat, error = %e, "cannot record a quiz poll; its answers could not be graded");
+                SendError::Transient(e.to_string())
+            })
+    }
+
+    /// Sends a request, retrying 429s and network errors as [`TelegramTransport::with_retries`] says.
+    async fn call<R>(&self, request: R) -> Result<Output<R>, RequestError>
+    where
+        R: Request<Err = RequestError>,
+    {
+        let mut attempt = 0;
+        loop {
+            let e = match request.send_ref().await {
+                Ok(out) => return Ok(out),
+                Err(e) => e,
+            };
+            attempt += 1;
+            let wait = match classify(&e) {
+                SendError::RateLimited { retry_after, .. } if retry_after <= MAX_DIRECT_WAIT => {
+                    retry_after
+                }
+                SendError::Transient(_) => backoff(attempt.into()),
+                _ => return Err(e),
+            };
+            if attempt > self.retries {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, ?wait, attempt, "Telegram call failed; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Whether a quiz can be a Telegram poll (2 to 10 options, right answers among them).
+fn poll_fits(quiz: &Quiz) -> bool {
+    (2..=MAX_POLL_OPTIONS).contains(&quiz.options.len())
+        && !quiz.correct.is_empty()
+        && quiz.correct.iter().all(|&i| i < quiz.options.len())
+}
+
+/// Whether an explanation fits a quiz: 200 characters, at most two line feeds.
+fn explanation_fits(text: &str) -> bool {
+    !text.is_empty()
+        && html::telegram_len(text) <= MAX_POLL_EXPLANATION
+        && text.matches('\n').count() <= 2
+}
+
+/// Cuts text to `max` UTF-16 units, with an ellipsis when it was longer.
+fn clip(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if html::telegram_len(text) <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if html::telegram_len(&out) + c.len_utf16() > max - 1 {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// The deep link that opens the DM with the bot with a group preselected.
@@ -73,34 +254,12 @@ pub fn deep_link(username: &str, group: i64) -> String {
     format!("https://t.me/{username}?start=g{group}")
 }
 
-/// Splits text into pieces of at most `max` characters, preferring paragraph, then line boundaries.
-pub fn split_text(text: &str, max: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut rest = text.trim_end();
-    while rest.chars().count() > max {
-        let cut_byte = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-        let window = &rest[..cut_byte];
-        let at = window
-            .rfind("\n\n")
-            .or_else(|| window.rfind('\n'))
-            .filter(|&i| i > 0)
-            .unwrap_or(cut_byte);
-        pieces.push(rest[..at].trim_end().to_string());
-        rest = rest[at..].trim_start_matches('\n');
-    }
-    if !rest.is_empty() || pieces.is_empty() {
-        pieces.push(rest.to_string());
-    }
-    pieces
-}
-
 fn keyboard(
-    reply: &crate::message::Reply,
+    buttons: &[&Button],
     username: Option<&str>,
     group: Option<i64>,
 ) -> Option<InlineKeyboardMarkup> {
-    let buttons: Vec<InlineKeyboardButton> = reply
-        .buttons
+    let buttons: Vec<InlineKeyboardButton> = buttons
         .iter()
         .filter_map(|b| {
             if b.command == "/answer" {
@@ -159,17 +318,35 @@ impl Transport for TelegramTransport {
 mod tests {
     use super::*;
 
+    fn quiz(options: usize, correct: Vec<usize>) -> Quiz {
+        Quiz {
+            round_id: 1,
+            question: "q".into(),
+            options: (0..options).map(|i| format!("option {i}")).collect(),
+            correct,
+            explanation: String::new(),
+        }
+    }
+
     #[test]
-    fn long_texts_split_at_paragraphs_under_the_limit() {
-        let para = "段".repeat(3000);
-        let text = format!("{para}\n\n{para}\n\n短");
-        let pieces = split_text(&text, MAX_TEXT);
-        assert_eq!(pieces.len(), 2);
-        assert!(pieces.iter().all(|p| p.chars().count() <= MAX_TEXT));
-        assert_eq!(pieces[0], para);
-        let no_breaks = "x".repeat(9000);
-        let pieces = split_text(&no_breaks, MAX_TEXT);
-        assert_eq!(pieces.iter().map(|p| p.len()).sum::<usize>(), 9000);
-        assert_eq!(split_text("short", MAX_TEXT), vec!["short".to_string()]);
+    fn polls_only_for_quizzes_telegram_can_show() {
+        assert!(poll_fits(&quiz(4, vec![1])));
+        assert!(poll_fits(&quiz(4, vec![0, 2])));
+        assert!(!poll_fits(&quiz(1, vec![0])));
+        assert!(!poll_fits(&quiz(11, vec![0])));
+        assert!(!poll_fits(&quiz(4, vec![])));
+        assert!(!poll_fits(&quiz(4, vec![4])));
+    }
+
+    #[test]
+    fn explanations_and_options_respect_the_poll_limits() {
+        assert!(explanation_fits("DNS 是应用层协议。"));
+        assert!(!explanation_fits(&"长".repeat(201)));
+        assert!(!explanation_fits("a\nb\nc\nd"));
+        assert!(!explanation_fits(""));
+        let clipped = clip(&"😀".repeat(80), MAX_POLL_OPTION);
+        assert!(html::telegram_len(&clipped) <= MAX_POLL_OPTION);
+        assert!(clipped.ends_with('…'));
+        assert_eq!(clip(" short ", MAX_POLL_OPTION), "short");
     }
 }

@@ -1,12 +1,12 @@
 //! Incoming Telegram updates: long polling with teloxide's dispatcher. Commands (also `/cmd@botname`) and
-//! replies to the bot's own messages in groups, DMs (after a deep link, plain text answers for the group),
-//! and button presses are turned into [`Incoming`] messages for the engine; its replies go to the group, or
-//! privately by DM, with a short note in the group when the bot cannot DM someone yet. Privacy mode on is
-//! enough: the bot reads only commands, replies to itself and DMs.
+//! replies to the bot's own messages in groups, DMs (after a deep link, plain text answers for the group, and
+//! `/stats`, `/leaderboard` about it), button presses and quiz poll answers are turned into [`Incoming`]
+//! messages for the engine; its replies go to the group, or privately by DM, with a short note in the group
+//! when the bot cannot DM someone yet. Privacy mode on is enough: the bot reads only commands, replies to
+//! itself, DMs and answers to its own polls.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Utc;
 use teloxide::RequestError;
@@ -14,7 +14,7 @@ use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
 use teloxide::dptree;
 use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::{Requester, Update};
-use teloxide::types::{BotCommand, CallbackQuery, ChatId, Message, User, UserId};
+use teloxide::types::{BotCommand, CallbackQuery, ChatId, Message, PollAnswer, User, UserId};
 
 use super::transport::{TelegramTransport, deep_link};
 use crate::Engine;
@@ -22,13 +22,15 @@ use crate::command::{self, Command, CommandName, SettingsCommand};
 use crate::i18n::{Lang, Msg};
 use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
 
-/// The Telegram adapter: the engine, a transport, and which group each member's DM answers for.
+/// How many times a direct reply's Bot API call is tried again after a 429 or a network error.
+const DIRECT_RETRIES: u32 = 3;
+
+/// The Telegram adapter: the engine and a transport. Which group each member's DM is for is in the store.
 pub struct TelegramAdapter {
     engine: Arc<Engine>,
     transport: TelegramTransport,
     username: String,
     bot_id: UserId,
-    dm_targets: Mutex<HashMap<UserId, i64>>,
 }
 
 fn display_name(u: &User) -> String {
@@ -53,18 +55,22 @@ impl TelegramAdapter {
                 .await?;
         }
         let username = me.username().to_string();
+        let transport = transport
+            .with_username(&username)
+            .with_engine(Arc::clone(&engine))
+            .with_retries(DIRECT_RETRIES);
         Ok(Arc::new(TelegramAdapter {
             engine,
-            transport: transport.with_username(&username),
+            transport,
             username,
             bot_id: me.user.id,
-            dm_targets: Mutex::new(HashMap::new()),
         }))
     }
 
-    /// The transport, knowing the bot's username (for the outbox worker's deep links).
+    /// The transport for the outbox worker: it knows the bot's username (for deep links) and records quiz
+    /// polls; it does not retry by itself, since the worker schedules retries.
     pub fn transport(&self) -> TelegramTransport {
-        self.transport.clone()
+        self.transport.clone().with_retries(0)
     }
 
     /// Long-polls until `shutdown` resolves.
@@ -79,6 +85,12 @@ impl TelegramAdapter {
             .branch(Update::filter_callback_query().endpoint(
                 |q: CallbackQuery, a: Arc<TelegramAdapter>| async move {
                     a.on_callback(q).await;
+                    Ok::<(), RequestError>(())
+                },
+            ))
+            .branch(Update::filter_poll_answer().endpoint(
+                |answer: PollAnswer, a: Arc<TelegramAdapter>| async move {
+                    a.on_poll_answer(answer).await;
                     Ok::<(), RequestError>(())
                 },
             ));
@@ -110,6 +122,21 @@ impl TelegramAdapter {
             Ok(member) => member.is_privileged(),
             Err(e) => {
                 tracing::warn!(chat, error = %e, "getChatMember failed; treating the sender as a member");
+                false
+            }
+        }
+    }
+
+    async fn is_member(&self, group: i64, user: UserId) -> bool {
+        match self
+            .transport
+            .bot()
+            .get_chat_member(ChatId(group), user)
+            .await
+        {
+            Ok(member) => member.is_present(),
+            Err(e) => {
+                tracing::warn!(group, error = %e, "getChatMember failed; not taking the deep link");
                 false
             }
         }
@@ -153,30 +180,38 @@ impl TelegramAdapter {
                 .and_then(|p| p.strip_prefix('g'))
                 .and_then(|g| g.parse::<i64>().ok())
             {
-                self.dm_targets
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(user, g);
+                // Only a member of the group may answer for it or read its boards from the DM.
+                if !self.is_member(g, user).await {
+                    let lang = self.engine.chat_language(&tg_chat(g));
+                    let refusal =
+                        Reply::to_chat(ReplyKind::Refusal, lang.render(&Msg::TelegramNotMember));
+                    self.send(chat, None, &refusal).await;
+                    return;
+                }
+                if let Err(e) = self.set_dm_target(user, g).await {
+                    tracing::error!(error = %e, "cannot remember a DM target");
+                    let lang = self.engine.chat_language(&tg_chat(g));
+                    let sorry = Reply::to_chat(ReplyKind::Refusal, lang.render(&Msg::Internal));
+                    self.send(chat, None, &sorry).await;
+                    return;
+                }
                 let lang = self.engine.chat_language(&tg_chat(g));
                 let ready = Reply::to_chat(ReplyKind::Info, lang.render(&Msg::TelegramDmReady));
                 self.send(chat, None, &ready).await;
                 return;
             }
-            let target = self
-                .dm_targets
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&user)
-                .copied();
-            if let Some(g) = target {
+            if let Some(g) = self.dm_target(user).await {
                 match command::parse(&text) {
                     Command::NotACommand => {
                         text = format!("/answer {text}");
                         group = Some(g);
                     }
-                    Command::Answer(_) | Command::Rate(_) | Command::Reveal { .. } => {
-                        group = Some(g)
-                    }
+                    // About the group the member chose; the replies stay in the DM.
+                    Command::Answer(_)
+                    | Command::Rate(_)
+                    | Command::Reveal { .. }
+                    | Command::Stats(_)
+                    | Command::Leaderboard(_) => group = Some(g),
                     _ => {}
                 }
             }
@@ -240,6 +275,114 @@ impl TelegramAdapter {
         let replies = self.handle(incoming).await;
         let _ = bot.answer_callback_query(q.id.clone()).await;
         self.deliver(chat, q.from.id, &name, private, replies).await;
+    }
+
+    /// A poll answer: `/answer <letters>` for the voter in the poll's group, while its round is open. Every
+    /// reply (the confirmation, a refusal) goes by DM, never to the group; when the DM fails it is logged.
+    async fn on_poll_answer(&self, answer: PollAnswer) {
+        let Some(voter) = answer.voter.user().cloned() else {
+            return;
+        };
+        if answer.option_ids.is_empty() {
+            // A retracted vote (regular polls allow it): the earlier answer stands until another one comes.
+            tracing::info!(
+                user = voter.id.0,
+                "a poll vote was retracted; the earlier answer stands"
+            );
+            return;
+        }
+        let engine = Arc::clone(&self.engine);
+        let poll_id = answer.poll_id.0.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let poll = engine.store().telegram_poll(&poll_id)?;
+            let Some(poll) = poll else {
+                return Ok(None);
+            };
+            let open = engine.store().open_round(poll.chat_id)?;
+            Ok::<_, crate::store::StoreError>(Some((poll, open.map(|r| r.id))))
+        })
+        .await;
+        let (poll, open_round) = match found {
+            Ok(Ok(Some(found))) => found,
+            Ok(Ok(None)) => {
+                tracing::debug!(poll = %answer.poll_id.0, "an answer to a poll we did not post");
+                return;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot look up a poll");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "poll lookup panicked");
+                return;
+            }
+        };
+        let Ok(group) = poll.chat_external_id.parse::<i64>() else {
+            return;
+        };
+        let dm = i64::try_from(voter.id.0).unwrap_or_default();
+        let name = display_name(&voter);
+        let replies = if open_round == Some(poll.round_id) {
+            let letters: String = answer
+                .option_ids
+                .iter()
+                .map(|&i| char::from(b'A' + i.min(25)))
+                .collect();
+            let incoming = Incoming {
+                chat: tg_chat(group),
+                user: UserRef {
+                    platform: Platform::Telegram,
+                    id: voter.id.0.to_string(),
+                },
+                display_name: name,
+                text: format!("/answer {letters}"),
+                is_admin: false,
+                is_private: false,
+            };
+            self.handle(incoming).await
+        } else {
+            let lang = self.engine.chat_language(&tg_chat(group));
+            vec![Reply::to_chat(
+                ReplyKind::Refusal,
+                lang.render(&Msg::TelegramPollClosed),
+            )]
+        };
+        for reply in replies {
+            if !self.send(dm, Some(group), &reply).await {
+                tracing::info!(
+                    user = voter.id.0,
+                    group,
+                    "a poll answer's reply could not be sent by DM; not posting it in the group"
+                );
+            }
+        }
+    }
+
+    /// The group a member's DM is for (their last deep link).
+    async fn dm_target(&self, user: UserId) -> Option<i64> {
+        let engine = Arc::clone(&self.engine);
+        let user = i64::try_from(user.0).ok()?;
+        match tokio::task::spawn_blocking(move || engine.store().telegram_dm_target(user)).await {
+            Ok(Ok(target)) => target,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot read a DM target");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn set_dm_target(&self, user: UserId, group: i64) -> Result<(), String> {
+        let engine = Arc::clone(&self.engine);
+        let user = i64::try_from(user.0).map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(move || {
+            engine
+                .store()
+                .set_telegram_dm_target(user, group, Utc::now())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
     }
 
     async fn send(&self, chat: i64, group: Option<i64>, reply: &Reply) -> bool {

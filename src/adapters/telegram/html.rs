@@ -1,0 +1,551 @@
+//! The engine's light Markdown rendered as Telegram HTML (`parse_mode=HTML`), and split under the length limit
+//! so that every part is valid HTML on its own.
+//!
+//! Recognised: fenced code (a line starting with three backticks, optionally a language, up to the next such
+//! line or the end), inline code (a pair of backticks on one line) and bold (a pair of `**` on one line, outside
+//! code). Everything else is text: `&`, `<` and `>` are escaped everywhere, so a name such as `<b>_*[x]` shows as
+//! typed. An unmatched marker stays visible as text; every tag emitted is closed, whatever the input.
+
+/// A piece of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Inline {
+    Text(String),
+    Bold(String),
+    Code(String),
+}
+
+/// A line of text, or a fenced code block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Block {
+    Line(Vec<Inline>),
+    Pre { lang: String, code: String },
+}
+
+const FENCE: &str = "```";
+
+/// A fence line opens (or closes) a code block; the rest of an opening line names the language.
+fn fence_lang(line: &str) -> Option<String> {
+    let rest = line.trim_start().strip_prefix(FENCE)?;
+    // A language name goes into an attribute: keep only characters that need no quoting.
+    Some(
+        rest.trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '_' | '-' | '.'))
+            .take(20)
+            .collect(),
+    )
+}
+
+fn parse(src: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut fence: Option<(String, Vec<&str>)> = None;
+    for line in src.split('\n') {
+        match (&mut fence, fence_lang(line)) {
+            (None, Some(lang)) => fence = Some((lang, Vec::new())),
+            (Some(_), Some(_)) => {
+                let (lang, lines) = fence.take().expect("inside a fence");
+                blocks.push(Block::Pre {
+                    lang,
+                    code: lines.join("\n"),
+                });
+            }
+            (Some((_, lines)), None) => lines.push(line),
+            (None, None) => blocks.push(Block::Line(inline(line))),
+        }
+    }
+    // An unclosed fence runs to the end of the text.
+    if let Some((lang, lines)) = fence {
+        blocks.push(Block::Pre {
+            lang,
+            code: lines.join("\n"),
+        });
+    }
+    blocks
+}
+
+/// Splits one line into text, inline code and bold. Code is found first, so markers inside it are literal.
+fn inline(line: &str) -> Vec<Inline> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('`') {
+        let after = &rest[open + 1..];
+        match after.find('`') {
+            Some(close) if close > 0 => {
+                bold(&rest[..open], &mut out);
+                out.push(Inline::Code(after[..close].to_string()));
+                rest = &after[close + 1..];
+            }
+            _ => {
+                // No closing backtick (or an empty pair): the backtick is text.
+                let cut = open + 1 + usize::from(after.starts_with('`'));
+                bold(&rest[..cut], &mut out);
+                rest = &rest[cut..];
+            }
+        }
+    }
+    bold(rest, &mut out);
+    merge_text(out)
+}
+
+fn bold(text: &str, out: &mut Vec<Inline>) {
+    let mut rest = text;
+    while let Some(open) = rest.find("**") {
+        let after = &rest[open + 2..];
+        match after.find("**") {
+            Some(close) if close > 0 => {
+                out.push(Inline::Text(rest[..open].to_string()));
+                out.push(Inline::Bold(after[..close].to_string()));
+                rest = &after[close + 2..];
+            }
+            _ => {
+                out.push(Inline::Text(rest[..open + 2].to_string()));
+                rest = after;
+            }
+        }
+    }
+    out.push(Inline::Text(rest.to_string()));
+}
+
+fn merge_text(pieces: Vec<Inline>) -> Vec<Inline> {
+    let mut out: Vec<Inline> = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        match (out.last_mut(), p) {
+            (_, Inline::Text(t)) if t.is_empty() => {}
+            (Some(Inline::Text(prev)), Inline::Text(t)) => prev.push_str(&t),
+            (_, p) => out.push(p),
+        }
+    }
+    out
+}
+
+/// Escapes text for Telegram HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_of(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match b {
+            Block::Line(pieces) => {
+                for p in pieces {
+                    match p {
+                        Inline::Text(t) => out.push_str(&escape(t)),
+                        Inline::Bold(t) => {
+                            out.push_str("<b>");
+                            out.push_str(&escape(t));
+                            out.push_str("</b>");
+                        }
+                        Inline::Code(t) => {
+                            out.push_str("<code>");
+                            out.push_str(&escape(t));
+                            out.push_str("</code>");
+                        }
+                    }
+                }
+            }
+            // An empty block would be an empty entity: show nothing.
+            Block::Pre { code, .. } if code.is_empty() => {}
+            Block::Pre { lang, code } => {
+                if lang.is_empty() {
+                    out.push_str("<pre>");
+                } else {
+                    out.push_str("<pre><code class=\"language-");
+                    out.push_str(lang);
+                    out.push_str("\">");
+                }
+                out.push_str(&escape(code));
+                out.push_str(if lang.is_empty() {
+                    "</pre>"
+                } else {
+                    "</code></pre>"
+                });
+            }
+        }
+    }
+    out
+}
+
+fn plain_of(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match b {
+            Block::Line(pieces) => {
+                for p in pieces {
+                    match p {
+                        Inline::Text(t) | Inline::Bold(t) | Inline::Code(t) => out.push_str(t),
+                    }
+                }
+            }
+            Block::Pre { code, .. } => out.push_str(code),
+        }
+    }
+    out
+}
+
+/// Renders light Markdown as Telegram HTML.
+pub fn to_html(src: &str) -> String {
+    html_of(&parse(src))
+}
+
+/// What a reader sees of [`to_html`]'s output: the text without the Markdown markers (the plain-text fallback).
+pub fn to_plain(src: &str) -> String {
+    plain_of(&parse(src))
+}
+
+/// Length as Telegram counts it: UTF-16 code units.
+pub fn telegram_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// One message's worth of a long text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The part as Telegram HTML, valid on its own.
+    pub html: String,
+    /// The same part as plain text, for when Telegram refuses the HTML.
+    pub plain: String,
+}
+
+/// A piece of a source line, with the fence it sits in (the language) before and after it.
+#[derive(Debug, Clone)]
+struct Unit {
+    text: String,
+    /// Joined to the previous unit by a line break (false for the later pieces of a line cut in two).
+    newline_before: bool,
+    fence_before: Option<String>,
+    fence_after: Option<String>,
+}
+
+impl Unit {
+    fn is_paragraph_break(&self) -> bool {
+        self.fence_before.is_none() && self.newline_before && self.text.trim().is_empty()
+    }
+}
+
+/// The Markdown source of units `a..b` made self-contained: a fence open at the start is reopened, one open at
+/// the end is closed.
+fn chunk_source(units: &[Unit]) -> String {
+    let mut s = String::new();
+    if let Some(lang) = &units[0].fence_before {
+        s.push_str(FENCE);
+        s.push_str(lang);
+        s.push('\n');
+    }
+    for (i, u) in units.iter().enumerate() {
+        if i > 0 && u.newline_before {
+            s.push('\n');
+        }
+        s.push_str(&u.text);
+    }
+    if units.last().is_some_and(|u| u.fence_after.is_some()) {
+        s.push('\n');
+        s.push_str(FENCE);
+    }
+    s
+}
+
+fn rendered_len(units: &[Unit]) -> usize {
+    telegram_len(&to_html(&chunk_source(units)))
+}
+
+/// Cuts source lines into units, cutting a line whose rendering alone exceeds `max` into pieces that fit.
+fn units_of(src: &str, max: usize) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut fence: Option<String> = None;
+    for line in src.split('\n') {
+        let before = fence.clone();
+        if let Some(lang) = fence_lang(line) {
+            fence = if fence.is_some() { None } else { Some(lang) };
+        }
+        let unit = |text: &str, newline_before: bool| Unit {
+            text: text.to_string(),
+            newline_before,
+            fence_before: before.clone(),
+            fence_after: fence.clone(),
+        };
+        let whole = unit(line, true);
+        if rendered_len(std::slice::from_ref(&whole)) <= max {
+            units.push(whole);
+            continue;
+        }
+        // Too long even alone: the longest prefixes that fit, found by bisection on characters.
+        let mut rest = line;
+        let mut first = true;
+        while !rest.is_empty() {
+            let chars: Vec<usize> = rest.char_indices().map(|(i, _)| i).collect();
+            let end_of = |n: usize| chars.get(n).copied().unwrap_or(rest.len());
+            // Only the last piece of the line carries the fence state after the line.
+            let piece = |n: usize| {
+                let mut u = unit(&rest[..end_of(n)], first);
+                if n < chars.len() {
+                    u.fence_after = before.clone();
+                }
+                u
+            };
+            let fits = |n: usize| rendered_len(std::slice::from_ref(&piece(n))) <= max;
+            let (mut lo, mut hi) = (1, chars.len());
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                if fits(mid) { lo = mid } else { hi = mid - 1 }
+            }
+            let cut = end_of(lo);
+            units.push(piece(lo));
+            rest = &rest[cut..];
+            first = false;
+        }
+    }
+    units
+}
+
+/// Renders `src` as Telegram HTML in parts of at most `max` UTF-16 units each (after rendering), cut at
+/// paragraph boundaries when possible, then at line ends, then inside a line. A code block cut in two is closed
+/// at the end of one part and reopened at the start of the next.
+pub fn split_html(src: &str, max: usize) -> Vec<Part> {
+    // A part is at least a fence (language names are capped at 20 characters) and one escaped character:
+    // smaller limits cannot be honoured.
+    let max = max.max(128);
+    let units = units_of(src.trim_end(), max);
+    let mut parts = Vec::new();
+    let mut a = 0;
+    while a < units.len() {
+        // Paragraph breaks at the start of a part show nothing.
+        if units[a].is_paragraph_break() || (units[a].text.is_empty() && a > 0) {
+            a += 1;
+            continue;
+        }
+        let mut b = a + 1;
+        while b < units.len() && rendered_len(&units[a..=b]) <= max {
+            b += 1;
+        }
+        if b < units.len()
+            && let Some(k) = (a + 1..b).rev().find(|&k| units[k].is_paragraph_break())
+        {
+            b = k;
+        }
+        let source = chunk_source(&units[a..b]);
+        let source = source.trim_end();
+        if !source.trim().is_empty() {
+            parts.push(Part {
+                html: to_html(source),
+                plain: to_plain(source),
+            });
+        }
+        a = b;
+    }
+    if parts.is_empty() {
+        parts.push(Part {
+            html: String::new(),
+            plain: String::new(),
+        });
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Checks that `html` only uses the tags we emit, properly nested, and that text has no raw `<`, `>` or stray
+    /// `&`; returns the visible text (tags removed, entities decoded).
+    fn check_html(html: &str) -> Result<String, String> {
+        let mut stack: Vec<&str> = Vec::new();
+        let mut visible = String::new();
+        let mut rest = html;
+        while let Some(c) = rest.chars().next() {
+            match c {
+                '<' => {
+                    let end = rest.find('>').ok_or("unterminated tag")?;
+                    let tag = &rest[1..end];
+                    if let Some(name) = tag.strip_prefix('/') {
+                        match stack.pop() {
+                            Some(open) if open == name => {}
+                            other => return Err(format!("</{name}> closes {other:?}")),
+                        }
+                    } else {
+                        let name = tag.split(' ').next().unwrap_or("");
+                        match name {
+                            "b" | "pre" => {}
+                            "code"
+                                if tag == "code" || tag.starts_with("code class=\"language-") => {}
+                            _ => return Err(format!("unexpected tag <{tag}>")),
+                        }
+                        if stack.contains(&name) {
+                            return Err(format!("<{name}> nested in itself"));
+                        }
+                        stack.push(name);
+                    }
+                    rest = &rest[end + 1..];
+                }
+                '&' => {
+                    let (entity, ch) = [
+                        ("&amp;", '&'),
+                        ("&lt;", '<'),
+                        ("&gt;", '>'),
+                        ("&quot;", '"'),
+                    ]
+                    .into_iter()
+                    .find(|(e, _)| rest.starts_with(e))
+                    .ok_or_else(|| format!("stray & at {rest:?}"))?;
+                    visible.push(ch);
+                    rest = &rest[entity.len()..];
+                }
+                '>' => return Err("raw >".into()),
+                c => {
+                    visible.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!("unclosed {stack:?}"));
+        }
+        Ok(visible)
+    }
+
+    #[test]
+    fn escapes_hostile_names_and_renders_the_light_markdown() {
+        assert_eq!(to_html("<b>_*[x] & co"), "&lt;b&gt;_*[x] &amp; co");
+        assert_eq!(
+            to_html("**粗体** and `a<b>` and **x"),
+            "<b>粗体</b> and <code>a&lt;b&gt;</code> and **x"
+        );
+        assert_eq!(
+            to_html("before\n```python\nif a < b:\n    pass\n```\nafter"),
+            "before\n<pre><code class=\"language-python\">if a &lt; b:\n    pass</code></pre>\nafter"
+        );
+        assert_eq!(
+            to_html("```\nx"),
+            "<pre>x</pre>",
+            "an unclosed fence is closed"
+        );
+        assert_eq!(to_html("`**`x**"), "<code>**</code>x**", "code first");
+        assert_eq!(to_html("a `` b ` c"), "a `` b ` c");
+        assert_eq!(
+            to_html("```\"><script>\nx\n```"),
+            "<pre>x</pre>",
+            "a language name cannot break out of the attribute"
+        );
+        assert_eq!(to_plain("**a** `b`\n```rs\nc\n```"), "a b\nc");
+    }
+
+    #[test]
+    fn long_texts_split_at_paragraphs_under_the_limit() {
+        let para = "段".repeat(3000);
+        let text = format!("{para}\n\n{para}\n\n短");
+        let parts = split_html(&text, 4096);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].html, para);
+        assert_eq!(parts[1].html, format!("{para}\n\n短"));
+        let no_breaks = "x".repeat(9000);
+        let parts = split_html(&no_breaks, 4096);
+        assert_eq!(parts.iter().map(|p| p.html.len()).sum::<usize>(), 9000);
+        assert_eq!(split_html("short", 4096)[0].html, "short");
+    }
+
+    #[test]
+    fn the_length_is_counted_after_escaping() {
+        // 3000 '<' render as 12000 characters.
+        let parts = split_html(&"<".repeat(3000), 4096);
+        assert!(parts.iter().all(|p| telegram_len(&p.html) <= 4096));
+        assert_eq!(parts.iter().map(|p| p.plain.len()).sum::<usize>(), 3000);
+        assert_eq!(parts.len(), 3);
+    }
+
+    #[test]
+    fn a_code_block_cut_in_two_is_closed_and_reopened() {
+        let code: Vec<String> = (0..400).map(|i| format!("let x{i} = {i} < 1;")).collect();
+        let text = format!("intro\n\n```rust\n{}\n```\n\nthe end", code.join("\n"));
+        let parts = split_html(&text, 4096);
+        for p in &parts {
+            assert!(telegram_len(&p.html) <= 4096);
+            check_html(&p.html).unwrap();
+        }
+        // The intro is a paragraph of its own; the block does not fit one message.
+        assert_eq!(parts[0].html, "intro");
+        assert!(parts.len() >= 3, "{}", parts.len());
+        for pair in parts[1..].windows(2) {
+            assert!(
+                pair[0]
+                    .html
+                    .starts_with("<pre><code class=\"language-rust\">let x")
+            );
+            assert!(pair[0].html.ends_with("</code></pre>"));
+        }
+        assert!(
+            parts
+                .last()
+                .unwrap()
+                .html
+                .ends_with("</code></pre>\n\nthe end")
+        );
+        let lines: usize = parts.iter().map(|p| p.plain.matches("let x").count()).sum();
+        assert_eq!(lines, 400, "no line lost or repeated");
+    }
+
+    fn markdownish() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("`".to_string()),
+            Just("**".to_string()),
+            Just("```".to_string()),
+            Just("```py".to_string()),
+            Just("\n".to_string()),
+            Just("\n\n".to_string()),
+            Just("<b>".to_string()),
+            Just("&amp;".to_string()),
+            Just("\"".to_string()),
+            "[a-z<>&_*\\[\\] 甲😀]{0,12}",
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn rendered_tags_are_balanced_and_the_visible_text_is_kept(src in markdownish()) {
+            let html = to_html(&src);
+            let visible = check_html(&html).map_err(|e| TestCaseError::fail(format!("{e} in {html:?}")))?;
+            prop_assert_eq!(visible, to_plain(&src));
+        }
+
+        #[test]
+        fn text_without_markers_is_shown_exactly(src in "[a-z<>&_*\\[\\]\" \n甲😀]{0,80}") {
+            let src = src.replace("**", "*");
+            let html = to_html(&src);
+            prop_assert_eq!(check_html(&html).map_err(TestCaseError::fail)?, src);
+        }
+
+        #[test]
+        fn every_part_is_valid_html_under_the_limit(src in markdownish(), max in 128usize..300) {
+            for part in split_html(&src, max) {
+                prop_assert!(telegram_len(&part.html) <= max, "{} > {max}: {:?}", telegram_len(&part.html), part.html);
+                let visible = check_html(&part.html).map_err(|e| TestCaseError::fail(format!("{e} in {:?}", part.html)))?;
+                prop_assert_eq!(visible, part.plain);
+            }
+        }
+
+        #[test]
+        fn splitting_text_without_markers_loses_nothing(src in "[a-z<>& \n甲😀]{0,600}", max in 128usize..300) {
+            let parts = split_html(&src, max);
+            let kept: String = parts.iter().flat_map(|p| p.plain.chars()).filter(|c| !c.is_whitespace()).collect();
+            let all: String = src.chars().filter(|c| !c.is_whitespace()).collect();
+            prop_assert_eq!(kept, all);
+        }
+    }
+}
