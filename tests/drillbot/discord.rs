@@ -835,7 +835,11 @@ async fn discord_run_connects_registers_commands_and_stops_cleanly_without_loggi
     // Autosharding asks /gateway/bot; dev_guild_id registers the commands in that server only.
     let registered = format!("/applications/{APP_ID}/guilds/{GUILD}/commands");
     for _ in 0..400 {
-        if fake.calls().iter().any(|c| c.method == "PUT" && c.path == registered) {
+        if fake
+            .calls()
+            .iter()
+            .any(|c| c.method == "PUT" && c.path == registered)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
