@@ -287,8 +287,15 @@ pub async fn days(ctx: Context<'_>, days: String) -> Result<(), Error> {
     run(ctx, format!("/settings days {days}")).await
 }
 
-/// Discord's locale for Chinese descriptions.
+/// Discord's locale for Chinese descriptions (Taiwanese clients get the same simplified text).
 const ZH_LOCALE: &str = "zh-CN";
+const ZH_LOCALES: [&str; 2] = [ZH_LOCALE, "zh-TW"];
+
+fn localise(map: &mut std::collections::HashMap<String, String>, zh: &str) {
+    for locale in ZH_LOCALES {
+        map.insert(locale.into(), clip(zh));
+    }
+}
 
 fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
     let path = if path.is_empty() {
@@ -307,8 +314,7 @@ fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
         cmd.description = Some(clip(&en));
     }
     if let Some(zh) = summary(Lang::Zh) {
-        cmd.description_localizations
-            .insert(ZH_LOCALE.into(), clip(&zh));
+        localise(&mut cmd.description_localizations, &zh);
     }
     for p in &mut cmd.parameters {
         let key = format!("{path}.{}", p.name);
@@ -316,12 +322,11 @@ fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
             p.description = Some(clip(en));
         }
         if let Some(zh) = Lang::Zh.discord_description(&key) {
-            p.description_localizations
-                .insert(ZH_LOCALE.into(), clip(zh));
+            localise(&mut p.description_localizations, zh);
         }
         for c in &mut p.choices {
             if let Some(zh) = Lang::Zh.discord_description(&format!("choice.{}", c.name)) {
-                c.localizations.insert(ZH_LOCALE.into(), clip(zh));
+                localise(&mut c.localizations, zh);
             }
         }
     }
