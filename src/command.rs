@@ -199,6 +199,8 @@ pub enum SettingsCommand {
     /// `channel <where>`: the channel for scheduled posts (Discord passes a `<#id>` mention); starts the
     /// schedule.
     Channel(String),
+    /// `threads on|off`: a discussion thread under each reveal (Discord).
+    Threads(bool),
 }
 
 /// Parses one message. Command names are case-insensitive and may carry a `@botname` suffix.
@@ -347,6 +349,14 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
             match value.to_lowercase().as_str() {
                 "show" | "on" | "yes" | "true" => Ok(SettingsCommand::ShowAnswers(true)),
                 "hide" | "off" | "no" | "false" => Ok(SettingsCommand::ShowAnswers(false)),
+                _ => Err(Problem::BadToggle(value)),
+            }
+        }
+        "threads" | "thread" => {
+            need(&value)?;
+            match value.to_lowercase().as_str() {
+                "on" | "yes" | "true" | "show" => Ok(SettingsCommand::Threads(true)),
+                "off" | "no" | "false" | "hide" => Ok(SettingsCommand::Threads(false)),
                 _ => Err(Problem::BadToggle(value)),
             }
         }

@@ -38,6 +38,7 @@ fn settings_view(s: &ChatSettings) -> SettingsView {
         post_days: s.post_days.to_string(),
         scheduled: s.scheduled,
         channel: s.channel.clone(),
+        threads: s.threads,
     }
 }
 
@@ -202,6 +203,7 @@ impl Engine {
                 s.scheduled = on;
             }
             // Choosing the channel is the one step that starts a Discord server's schedule.
+            SettingsCommand::Threads(on) => s.threads = on,
             SettingsCommand::Channel(channel) => {
                 s.channel = Some(channel);
                 s.scheduled = true;

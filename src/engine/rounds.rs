@@ -226,6 +226,12 @@ impl Engine {
         };
         let q = self.question(&round)?;
         let mut grade = if q.is_choice() {
+            // One answer per member: buttons and quiz polls are a single pick, not a draft to revise.
+            if let Some(earlier) = self.store.answer_of(round.id, ctx.user.id)? {
+                return Err(Failure::user(Msg::ChoiceFinal {
+                    chosen: earlier.body,
+                }));
+            }
             let Some(picks) = grading::parse_choice(q, text) else {
                 let last = (b'A' + q.choices.len() as u8 - 1) as char;
                 return Err(Failure::user(Msg::BadChoice { last }));

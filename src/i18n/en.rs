@@ -281,7 +281,10 @@ pub(super) fn render(msg: &Msg) -> String {
             let channel = view
                 .channel
                 .as_ref()
-                .map(|c| format!("\n• Channel: {c}"))
+                .map(|c| {
+                    let threads = if view.threads { "on" } else { "off (/settings threads on)" };
+                    format!("\n• Channel: {c}\n• Discussion thread after the reveal: {threads}")
+                })
                 .unwrap_or_default();
             format!(
                 "{head}{channel}\n• Daily posts: {}\n• Days: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
@@ -306,6 +309,9 @@ pub(super) fn render(msg: &Msg) -> String {
         }
         Msg::SameTimes => "The question and reveal times must differ.".into(),
         Msg::DiscordServersOnly => "Please use these commands in a server.".into(),
+        Msg::ChoiceFinal { chosen } => format!(
+            "You already chose {chosen}: a multiple-choice question takes one answer per member."
+        ),
         Msg::ChannelFirst => {
             "First choose the channel for the daily question with /settings channel; that starts the schedule.".into()
         }
@@ -432,6 +438,8 @@ pub(super) fn discord_description(key: &str) -> Option<&'static str> {
         "settings answers" => "Show members' answers at the reveal",
         "settings schedule" => "Start or pause the daily schedule",
         "settings days" => "Days of the week with a question",
+        "settings threads" => "Open a discussion thread under each reveal",
+        "settings threads.state" => "on or off",
         "answer.text" => "Your answer",
         "reveal.who" => "Only you, or (admins) everyone",
         "rate.rating" => "How well you knew it",

@@ -184,6 +184,8 @@ pub struct SettingsView {
     pub scheduled: bool,
     /// The channel for scheduled posts, where the platform has several (Discord).
     pub channel: Option<String>,
+    /// A discussion thread under each reveal (shown with the channel).
+    pub threads: bool,
 }
 
 /// One leaderboard row.
@@ -300,6 +302,11 @@ pub enum Msg {
     BadChoice {
         /// The last valid letter.
         last: char,
+    },
+    /// A second answer to a multiple-choice question.
+    ChoiceFinal {
+        /// What the member chose first.
+        chosen: String,
     },
     /// A personal early reveal.
     PersonalReveal {

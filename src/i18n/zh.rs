@@ -269,7 +269,10 @@ pub(super) fn render(msg: &Msg) -> String {
             let channel = view
                 .channel
                 .as_ref()
-                .map(|c| format!("\n• 发布频道：{c}"))
+                .map(|c| {
+                    let threads = if view.threads { "开启" } else { "关闭（/settings threads on 开启）" };
+                    format!("\n• 发布频道：{c}\n• 揭晓后的讨论串：{threads}")
+                })
                 .unwrap_or_default();
             format!(
                 "{head}{channel}\n• 每日推送：{}\n• 出题日：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
@@ -294,6 +297,9 @@ pub(super) fn render(msg: &Msg) -> String {
         }
         Msg::SameTimes => "出题时间和揭晓时间不能相同。".into(),
         Msg::DiscordServersOnly => "请在服务器（群组）里使用这些命令。".into(),
+        Msg::ChoiceFinal { chosen } => {
+            format!("你已经选了 {chosen}：选择题每人只能作答一次，揭晓时见分晓。")
+        }
         Msg::ChannelFirst => "请先用 /settings channel 选择每日题目发布的频道，选好后推送会自动开启。".into(),
         Msg::ChatPaused { reason } => format!(
             "⚠️ 每日推送已暂停：平台拒绝了机器人的消息（{reason}）。请检查机器人在频道里的权限，然后用 /settings channel 或 /settings on 重新开启。"
@@ -418,6 +424,8 @@ pub(super) fn discord_description(key: &str) -> Option<&'static str> {
         "settings answers" => "揭晓时是否公开答案",
         "settings schedule" => "开启或暂停每日推送",
         "settings days" => "每周哪几天出题",
+        "settings threads" => "揭晓后开一个讨论串",
+        "settings threads.state" => "on 或 off",
         "answer.text" => "你的答案",
         "reveal.who" => "只给自己看，或（管理员）向所有人揭晓",
         "rate.rating" => "记得怎么样",

@@ -33,6 +33,8 @@ pub struct ChatSettings {
     pub scheduled: bool,
     /// Where scheduled posts go when a chat has several channels (a Discord server); `None` elsewhere.
     pub channel: Option<String>,
+    /// Open a discussion thread under each reveal, where the platform has threads (Discord).
+    pub threads: bool,
 }
 
 impl ChatSettings {
@@ -49,6 +51,7 @@ impl ChatSettings {
             post_days: d.post_days,
             scheduled,
             channel: None,
+            threads: false,
         }
     }
 }
@@ -82,7 +85,7 @@ pub struct UserRow {
 }
 
 const CHAT_COLUMNS: &str = "id, platform, external_id, is_private, language, timezone, post_time, reveal_time, \
-     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since, post_days, channel";
+     topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, scheduled_since, post_days, channel, threads";
 
 fn time_text(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
@@ -125,6 +128,7 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
                     .ok_or_else(|| corrupt("post_days", &days.to_string()))?,
                 scheduled: r.get(12)?,
                 channel: r.get(16)?,
+                threads: r.get(17)?,
             },
             seed: r.get(13)?,
             scheduled_since: since.map(super::from_ts).transpose()?,
@@ -223,7 +227,7 @@ impl Store {
                     min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
                     scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
                     paused_reason = CASE WHEN ?10 THEN NULL ELSE paused_reason END,
-                    scheduled = ?10, post_days = ?12, channel = ?13
+                    scheduled = ?10, post_days = ?12, channel = ?13, threads = ?14
              WHERE id = ?1",
             params![
                 chat_id,
@@ -239,6 +243,7 @@ impl Store {
                 ts(now),
                 s.post_days.bits(),
                 s.channel,
+                s.threads,
             ],
         )?;
         Ok(())

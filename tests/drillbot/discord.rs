@@ -103,6 +103,16 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => Json(message_json(id, CHANNEL, &body)).into_response(),
+        ("GET", ["webhooks", _, _, "messages", "@original"]) => {
+            Json(message_json(id, CHANNEL, &json!({}))).into_response()
+        }
+        ("POST", ["channels", channel, "messages", _, "threads"]) => Json(json!({
+            "id": id.to_string(), "type": 11, "guild_id": GUILD, "parent_id": channel,
+            "name": body["name"], "position": 0, "permission_overwrites": [], "nsfw": false,
+            "owner_id": APP_ID, "thread_metadata": {"archived": false, "auto_archive_duration": 1440,
+            "archive_timestamp": "2026-11-23T08:00:00+00:00", "locked": false}
+        }))
+        .into_response(),
         ("POST", ["channels", channel, "messages"]) => {
             let scripted = fake.post_script.lock().unwrap().pop_front();
             match scripted {
@@ -563,7 +573,20 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         }
     }
 
-    // The admin reveals for everyone: public, with both members and rating buttons.
+    // The admin turns discussion threads on, then reveals for everyone: public, with both members and
+    // rating buttons, and a thread under the reveal.
+    interact(
+        &fake,
+        &events,
+        slash(
+            ADMIN,
+            "settings",
+            sub("threads", json!([opt("state", 4, json!(0))])),
+            json!({}),
+        ),
+    )
+    .await;
+    assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.threads);
     let cb = interact(
         &fake,
         &events,
@@ -591,6 +614,15 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         "rating buttons after the reveal"
     );
     assert_eq!(bot.result_of("alice").unwrap().0, 100);
+    let thread = fake
+        .wait_for(1, |c| c.method == "POST" && c.path.ends_with("/threads"))
+        .await;
+    assert!(
+        thread[0]
+            .path
+            .starts_with(&format!("/channels/{CHANNEL}/messages/"))
+    );
+    assert!(!thread[0].body["name"].as_str().unwrap().is_empty());
 
     // alice rates herself with a button: answered ephemerally.
     let cb = interact(&fake, &events, click(ALICE, "/rate good")).await;
@@ -812,6 +844,10 @@ async fn discord_long_model_answers_are_split_within_limits() {
         );
     }
     assert_eq!(total_chars, 120 * 12, "no paragraph lost");
+    assert!(
+        !fake.calls().iter().any(|c| c.path.ends_with("/threads")),
+        "no discussion thread unless the server turned threads on"
+    );
     let _ = (&events, &mut bot);
     running.stop().await;
 }
@@ -859,4 +895,37 @@ async fn discord_run_connects_registers_commands_and_stops_cleanly_without_loggi
         !log.contains("VERY-SECRET-DISCORD-TOKEN"),
         "the token leaked into the log"
     );
+}
+
+#[tokio::test]
+async fn discord_a_scheduled_reveal_goes_to_the_channel_and_opens_a_thread_only_when_asked() {
+    let (mut bot, fake, events, running) = discord_bot(|_| {}).await;
+    queue_a_post(&mut bot, &fake, &events).await;
+    let mut worker = discord_worker(&bot, running.transport.clone());
+    assert_eq!(worker.pass().await.unwrap().sent, 1);
+    interact(
+        &fake,
+        &events,
+        slash(
+            ADMIN,
+            "settings",
+            sub("threads", json!([opt("state", 4, json!(0))])),
+            json!({}),
+        ),
+    )
+    .await;
+    bot.set_clock("2099-01-05T21:00");
+    assert_eq!(bot.engine.tick(bot.now).len(), 1, "the reveal is queued");
+    let mut worker = discord_worker(&bot, running.transport.clone());
+    assert_eq!(worker.pass().await.unwrap().sent, 1);
+    let threads: Vec<Call> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("/threads"))
+        .collect();
+    assert_eq!(threads.len(), 1, "one thread under the reveal");
+    let reveal = channel_posts(&fake).pop().unwrap();
+    assert!(shown(&reveal.body).contains("揭晓"), "{}", reveal.body);
+    assert!(reveal.body.to_string().contains("/rate good"));
+    running.stop().await;
 }

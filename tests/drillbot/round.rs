@@ -245,6 +245,10 @@ fn a_multiple_choice_question_is_graded_from_the_letters() {
     assert_eq!(bad[0].kind, ReplyKind::Refusal);
     bot.say("alice", "/answer b");
     bot.say("bob", "/answer A");
+    // A choice is final: a second pick is refused and the first one stands.
+    let again = bot.say("alice", "/answer A");
+    assert_eq!(again[0].kind, ReplyKind::Refusal);
+    assert!(again[0].text.contains('b'), "{}", again[0].text);
     let reveal = bot.admin("/reveal");
     assert!(reveal[0].text.contains('B'));
     assert_eq!(

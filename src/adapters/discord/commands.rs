@@ -164,7 +164,8 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), Error> {
         "lang",
         "answers",
         "schedule",
-        "days"
+        "days",
+        "threads"
     ),
     subcommand_required
 )]
@@ -279,6 +280,16 @@ pub async fn schedule(ctx: Context<'_>, state: OnOff) -> Result<(), Error> {
         OnOff::Off => "off",
     };
     run(ctx, format!("/settings {word}")).await
+}
+
+/// A discussion thread under each reveal.
+#[poise::command(slash_command, guild_only)]
+pub async fn threads(ctx: Context<'_>, state: OnOff) -> Result<(), Error> {
+    let word = match state {
+        OnOff::On => "on",
+        OnOff::Off => "off",
+    };
+    run(ctx, format!("/settings threads {word}")).await
 }
 
 /// Days of the week with a question.

@@ -14,10 +14,12 @@ use serenity::all::{
     CreateModal, GuildId, Http, Member, ModalInteraction, User,
 };
 
+use serenity::all::Message;
+
 use super::render::{Post, render};
 use crate::Engine;
 use crate::i18n::{Lang, Msg};
-use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, UserRef};
+use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
 
 /// How long the engine may take before the interaction is deferred (Discord allows three seconds).
 pub const ACK_WITHIN: Duration = Duration::from_millis(2000);
@@ -71,11 +73,20 @@ impl Interaction<'_> {
         &self,
         http: &Http,
         f: CreateInteractionResponseFollowup,
-    ) -> serenity::Result<()> {
+    ) -> serenity::Result<Message> {
         match self {
-            Interaction::Command(i) => i.create_followup(http, f).await.map(drop),
-            Interaction::Component(i) => i.create_followup(http, f).await.map(drop),
-            Interaction::Modal(i) => i.create_followup(http, f).await.map(drop),
+            Interaction::Command(i) => i.create_followup(http, f).await,
+            Interaction::Component(i) => i.create_followup(http, f).await,
+            Interaction::Modal(i) => i.create_followup(http, f).await,
+        }
+    }
+
+    /// The message the first response created.
+    async fn response_message(&self, http: &Http) -> serenity::Result<Message> {
+        match self {
+            Interaction::Command(i) => i.get_response(http).await,
+            Interaction::Component(i) => i.get_response(http).await,
+            Interaction::Modal(i) => i.get_response(http).await,
         }
     }
 }
@@ -170,29 +181,46 @@ impl Handler {
         replies: Vec<Reply>,
         deferred: bool,
     ) {
+        let chat = inter.parts().0.map(discord_chat);
         let mut responded = deferred;
         let mut private_sent = false;
         for reply in &replies {
             let ephemeral = matches!(reply.audience, Audience::User(_));
+            // A public reveal may get a discussion thread: it needs the first message it became.
+            let wants_message = !ephemeral && reply.kind == ReplyKind::Reveal;
+            let mut first: Option<Message> = None;
             for post in render(reply) {
                 let sent = if !responded {
                     responded = true;
-                    inter
-                        .respond(
-                            http,
-                            CreateInteractionResponse::Message(post.response(ephemeral)),
-                        )
-                        .await
+                    let r = CreateInteractionResponse::Message(post.response(ephemeral));
+                    match inter.respond(http, r).await {
+                        Ok(()) if wants_message && first.is_none() => {
+                            inter.response_message(http).await.map(Some)
+                        }
+                        Ok(()) => Ok(None),
+                        Err(e) => Err(e),
+                    }
                 } else if deferred && !ephemeral {
                     // The deferred response is ephemeral: a public reply goes to the channel instead.
-                    channel.send_message(http, post.message()).await.map(drop)
+                    channel.send_message(http, post.message()).await.map(Some)
                 } else {
                     private_sent |= ephemeral;
-                    inter.followup(http, post.followup(ephemeral)).await
+                    inter
+                        .followup(http, post.followup(ephemeral))
+                        .await
+                        .map(Some)
                 };
-                if let Err(e) = sent {
-                    tracing::warn!(error = %e, "cannot send a reply to an interaction");
+                match sent {
+                    Ok(message) => {
+                        if first.is_none() {
+                            first = message;
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot send a reply to an interaction"),
                 }
+            }
+            if let (true, Some(message), Some(chat)) = (wants_message, &first, &chat) {
+                super::open_thread_if_wanted(http, &self.engine, chat, message, reply).await;
             }
         }
         if !responded {

@@ -82,6 +82,38 @@ async fn introduce(
     }
 }
 
+/// Opens a discussion thread under a posted reveal when the server turned threads on. A failure (e.g. no
+/// permission to create threads) is logged: the reveal itself was delivered.
+pub async fn open_thread_if_wanted(
+    http: &serenity::Http,
+    engine: &Engine,
+    chat: &crate::message::ChatRef,
+    message: &serenity::Message,
+    reply: &crate::message::Reply,
+) {
+    let wanted = engine.chat_row(chat).is_some_and(|c| c.settings.threads);
+    if !wanted || reply.kind != crate::message::ReplyKind::Reveal {
+        return;
+    }
+    let title: String = reply
+        .text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("drillbot")
+        .chars()
+        .take(100)
+        .collect();
+    let thread = serenity::CreateThread::new(title.trim().to_string())
+        .auto_archive_duration(serenity::AutoArchiveDuration::OneDay);
+    if let Err(e) = message
+        .channel_id
+        .create_thread_from_message(http, message.id, thread)
+        .await
+    {
+        tracing::warn!(chat = %chat.id, error = %e, "cannot open a discussion thread under the reveal");
+    }
+}
+
 impl DiscordAdapter {
     /// Builds the client: `api_url` points serenity's HTTP client elsewhere (a local fake in tests); asks
     /// the gateway address. Slash commands are registered when the gateway says READY.

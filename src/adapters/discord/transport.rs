@@ -104,11 +104,23 @@ impl Transport for DiscordTransport {
                 "no channel chosen for this server (/settings channel)".into(),
             ));
         };
+        let mut first = None;
         for post in render(&outgoing.reply) {
-            channel
+            let sent = channel
                 .send_message(&self.http, post.message())
                 .await
                 .map_err(|e| classify(&e))?;
+            first.get_or_insert(sent);
+        }
+        if let Some(message) = first {
+            super::open_thread_if_wanted(
+                &self.http,
+                &self.engine,
+                &outgoing.chat,
+                &message,
+                &outgoing.reply,
+            )
+            .await;
         }
         Ok(())
     }
