@@ -187,6 +187,9 @@ pub struct DiscordOptions {
     pub dev_guild_id: Option<u64>,
     /// Gateway shards.
     pub shards: Shards,
+    /// How long the engine may take before an interaction is deferred (Discord allows three seconds).
+    /// Not a configuration key: tests set zero to force the deferred path.
+    pub ack_within: std::time::Duration,
 }
 
 fn discord_options(raw: &RawPlatform) -> Result<DiscordOptions, SettingsError> {
@@ -221,6 +224,7 @@ fn discord_options(raw: &RawPlatform) -> Result<DiscordOptions, SettingsError> {
     Ok(DiscordOptions {
         dev_guild_id,
         shards,
+        ack_within: crate::adapters::discord::interactions::ACK_WITHIN,
     })
 }
 

@@ -370,6 +370,14 @@ mod serenity_error {
 async fn discord_bot(
     adjust: impl FnOnce(&mut drillbot::settings::ChatDefaults),
 ) -> (TestBot, FakeDiscord, mpsc::UnboundedSender<Value>, Running) {
+    discord_bot_acking_within(adjust, Duration::from_secs(2)).await
+}
+
+/// The same, deferring interactions the engine has not answered within `ack_within` (zero: always).
+async fn discord_bot_acking_within(
+    adjust: impl FnOnce(&mut drillbot::settings::ChatDefaults),
+    ack_within: Duration,
+) -> (TestBot, FakeDiscord, mpsc::UnboundedSender<Value>, Running) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter("serenity=warn,poise=warn,drillbot=info")
         .with_test_writer()
@@ -383,6 +391,7 @@ async fn discord_bot(
     let options = DiscordOptions {
         dev_guild_id: None,
         shards: Shards::Fixed(1),
+        ack_within,
     };
     let adapter = DiscordAdapter::connect(
         bot.engine.clone(),
@@ -405,6 +414,12 @@ async fn discord_bot(
     // READY registers the commands globally.
     fake.wait_for(1, |c| {
         c.method == "PUT" && c.path == format!("/applications/{APP_ID}/commands")
+    })
+    .await;
+    // GUILD_CREATE of a server the bot has not seen: the introduction in its system channel.
+    fake.wait_for(1, |c| {
+        c.path == format!("/channels/{CHANNEL}/messages")
+            && shown(&c.body).contains("/settings channel")
     })
     .await;
     (
@@ -927,5 +942,58 @@ async fn discord_a_scheduled_reveal_goes_to_the_channel_and_opens_a_thread_only_
     let reveal = channel_posts(&fake).pop().unwrap();
     assert!(shown(&reveal.body).contains("揭晓"), "{}", reveal.body);
     assert!(reveal.body.to_string().contains("/rate good"));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn discord_a_deferred_interaction_keeps_private_replies_private_and_public_ones_public() {
+    // Defer every interaction, as if the engine were slow.
+    let (bot, fake, events, running) =
+        discord_bot_acking_within(|d| d.topics = vec!["beta".into()], Duration::ZERO).await;
+    let cb = interact(&fake, &events, slash(ALICE, "today", json!([]), json!({}))).await;
+    assert_eq!(cb.body["type"], 5, "deferred: {}", cb.body);
+    assert!(ephemeral(&cb.body), "the deferral is ephemeral");
+    // The public question went to the channel as a message, not into the ephemeral deferral.
+    fake.wait_for(1, |c| {
+        c.method == "POST"
+            && c.path == format!("/channels/{CHANNEL}/messages")
+            && shown(&c.body).contains("今日一题")
+    })
+    .await;
+    let q = bot.open_question().unwrap();
+    let cb = interact(
+        &fake,
+        &events,
+        slash(
+            ALICE,
+            "answer",
+            json!([opt(
+                "text",
+                3,
+                json!(format!("{} SEALED", good_answer(&q.id)))
+            )]),
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(cb.body["type"], 5);
+    let confirmation = loop {
+        if let Some(f) = followups(&fake, &cb).pop() {
+            break f;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(ephemeral(&confirmation.body), "{}", confirmation.body);
+    assert!(
+        shown(&confirmation.body).contains("已收到"),
+        "{}",
+        confirmation.body
+    );
+    assert!(
+        channel_posts(&fake)
+            .iter()
+            .all(|c| !c.body.to_string().contains("SEALED")),
+        "the sealed answer never reaches the channel"
+    );
     running.stop().await;
 }

@@ -94,6 +94,7 @@ impl Interaction<'_> {
 /// The engine plus what answering interactions needs.
 pub struct Handler {
     engine: Arc<Engine>,
+    ack_within: Duration,
 }
 
 fn display_name(user: &User, member: Option<&Member>) -> String {
@@ -111,9 +112,10 @@ fn is_admin(member: Option<&Member>) -> bool {
 }
 
 impl Handler {
-    /// A handler over the engine.
-    pub fn new(engine: Arc<Engine>) -> Handler {
-        Handler { engine }
+    /// A handler over the engine that defers interactions the engine has not answered within `ack_within`
+    /// (zero: always).
+    pub fn new(engine: Arc<Engine>, ack_within: Duration) -> Handler {
+        Handler { engine, ack_within }
     }
 
     /// The engine.
@@ -158,9 +160,14 @@ impl Handler {
         };
         let engine = Arc::clone(&self.engine);
         let mut job = tokio::task::spawn_blocking(move || engine.handle(&incoming, Utc::now()));
-        let (replies, deferred) = match tokio::time::timeout(ACK_WITHIN, &mut job).await {
-            Ok(done) => (done.unwrap_or_default(), false),
-            Err(_) => {
+        let in_time = if self.ack_within.is_zero() {
+            None
+        } else {
+            tokio::time::timeout(self.ack_within, &mut job).await.ok()
+        };
+        let (replies, deferred) = match in_time {
+            Some(done) => (done.unwrap_or_default(), false),
+            None => {
                 let defer = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(true),
                 );

@@ -131,7 +131,7 @@ impl DiscordAdapter {
                 .proxy(url.as_str().trim_end_matches('/'))
                 .ratelimiter_disabled(true);
         }
-        let handler = Arc::new(Handler::new(Arc::clone(&engine)));
+        let handler = Arc::new(Handler::new(Arc::clone(&engine), options.ack_within));
         let dev_guild = options.dev_guild_id;
         let framework = poise::Framework::builder()
             .options(poise::FrameworkOptions {
