@@ -870,3 +870,32 @@ async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
     assert_eq!(recorded.round_id, round.id);
     assert_eq!(recorded.chat_external_id, bot.chat.id);
 }
+
+#[tokio::test]
+async fn telegram_a_member_is_refused_settings_after_a_get_chat_member_check() {
+    let bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    api.admins.lock().unwrap().push(1);
+    let (stop, running) = run_adapter(&bot, url).await;
+    api.push(message(group, (1, "admin"), "/settings on", None), 1)
+        .await;
+    assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.scheduled);
+    // eve is a plain member: getChatMember says so, the refusal goes to her by DM, nothing changes.
+    api.push(message(group, (8, "eve"), "/settings off", None), 1)
+        .await;
+    let asked = api.calls_of("getchatmember");
+    assert!(
+        asked.iter().any(|c| c["user_id"] == json!(8)),
+        "the sender's rights were checked: {asked:?}"
+    );
+    assert!(api.sends_to(8).last().unwrap().contains("管理员"));
+    assert!(
+        api.sends_to(group)
+            .iter()
+            .all(|t| !t.contains("只有群管理员")),
+        "the refusal is private"
+    );
+    assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.scheduled);
+    stop_adapter(stop, running).await;
+}
