@@ -58,10 +58,8 @@ pub async fn run(
                 .context("Telegram delivery failed")
         });
         let updates_stop = stopped(shutdown.clone());
-        tasks.spawn(async move {
-            adapter.run(updates_stop).await;
-            anyhow::Ok(())
-        });
+        let webhook = settings.telegram_webhook.clone();
+        tasks.spawn(async move { adapter.run_with(webhook, updates_stop).await });
         running.push("Telegram");
     }
     if let Some(token) = &settings.discord.token {

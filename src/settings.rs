@@ -76,6 +76,10 @@ struct RawPlatform {
     #[serde(default)]
     api_url: String,
     #[serde(default)]
+    webhook_url: String,
+    #[serde(default)]
+    webhook_listen: String,
+    #[serde(default)]
     dev_guild_id: String,
     #[serde(default)]
     shards: String,
@@ -171,6 +175,42 @@ pub struct PlatformSettings {
     pub pacing: Pacing,
 }
 
+/// Telegram delivers updates to this bot by webhook: it listens on `listen` and Telegram posts to `url`
+/// (an HTTPS address forwarded to `listen`, e.g. by a reverse proxy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramWebhook {
+    /// The public HTTPS URL given to `setWebhook`.
+    pub url: url::Url,
+    /// The local address to listen on.
+    pub listen: std::net::SocketAddr,
+}
+
+fn telegram_webhook(raw: &RawPlatform) -> Result<Option<TelegramWebhook>, SettingsError> {
+    let url = raw.webhook_url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let url: url::Url = url
+        .parse()
+        .ok()
+        .filter(|u: &url::Url| u.scheme() == "https")
+        .ok_or_else(|| SettingsError::Invalid {
+            key: "telegram.webhook_url",
+            message: format!(
+                "\"{url}\" is not an https:// URL (Telegram posts updates only over HTTPS)"
+            ),
+        })?;
+    let listen = match raw.webhook_listen.trim() {
+        "" => "0.0.0.0:8443",
+        l => l,
+    };
+    let listen = listen.parse().map_err(|_| SettingsError::Invalid {
+        key: "telegram.webhook_listen",
+        message: format!("\"{listen}\" is not an address to listen on, e.g. 0.0.0.0:8443"),
+    })?;
+    Ok(Some(TelegramWebhook { url, listen }))
+}
+
 /// How many gateway shards the Discord adapter runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shards {
@@ -247,6 +287,8 @@ pub struct Settings {
     pub discord: PlatformSettings,
     /// Discord-only options.
     pub discord_options: DiscordOptions,
+    /// Telegram webhook mode instead of long polling, if configured.
+    pub telegram_webhook: Option<TelegramWebhook>,
     /// tracing filter.
     pub log_level: String,
 }
@@ -415,6 +457,7 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
         telegram: platform(&raw.telegram, "telegram")?,
         discord: platform(&raw.discord, "discord")?,
         discord_options: discord_options(&raw.discord)?,
+        telegram_webhook: telegram_webhook(&raw.telegram)?,
         log_level: raw.log.level,
     })
 }
@@ -442,6 +485,46 @@ mod tests {
         let err = load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("chat.timezone"), "{err}");
         assert!(err.contains("Mars/Base"), "{err}");
+    }
+
+    #[test]
+    fn platform_options_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = load(dir.path()).unwrap();
+        assert_eq!(defaults.telegram_webhook, None, "long polling by default");
+        assert_eq!(defaults.discord_options.shards, Shards::Fixed(1));
+        let local = dir.path().join("local.toml");
+        let cases = [
+            (
+                "[telegram]\nwebhook_url = \"http://bot.example/hook\"\n",
+                "telegram.webhook_url",
+            ),
+            (
+                "[telegram]\nwebhook_url = \"https://bot.example/hook\"\nwebhook_listen = \"nowhere\"\n",
+                "telegram.webhook_listen",
+            ),
+            ("[discord]\nshards = \"many\"\n", "discord.shards"),
+            (
+                "[discord]\ndev_guild_id = \"my-server\"\n",
+                "discord.dev_guild_id",
+            ),
+        ];
+        for (text, key) in cases {
+            std::fs::write(&local, text).unwrap();
+            let err = load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        std::fs::write(
+            &local,
+            "[telegram]\nwebhook_url = \"https://bot.example/hook\"\n[discord]\nshards = \"auto\"\ndev_guild_id = \"42\"\n",
+        )
+        .unwrap();
+        let s = load(dir.path()).unwrap();
+        let hook = s.telegram_webhook.unwrap();
+        assert_eq!(hook.url.as_str(), "https://bot.example/hook");
+        assert_eq!(hook.listen.port(), 8443);
+        assert_eq!(s.discord_options.shards, Shards::Auto);
+        assert_eq!(s.discord_options.dev_guild_id, Some(42));
     }
 }
 

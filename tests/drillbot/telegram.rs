@@ -35,12 +35,41 @@ fn bot_user() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "drillbot", "username": "drillbot_bot"})
 }
 
+/// A request's parameters as JSON: teloxide sends JSON, or multipart (setWebhook, files) whose text fields
+/// become strings.
+fn request_body(headers: &axum::http::HeaderMap, body: &[u8]) -> Value {
+    let kind = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = kind.split("boundary=").nth(1) else {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    };
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
+            continue;
+        };
+        fields.insert(name.to_string(), json!(value.trim_end_matches("\r\n")));
+    }
+    Value::Object(fields)
+}
+
 async fn method(
     State(api): State<FakeBotApi>,
     Path((_token, name)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Json<Value> {
-    let body = body.map(|Json(b)| b).unwrap_or(Value::Null);
+    let body = request_body(&headers, &body);
     let name = name.to_lowercase();
     api.calls.lock().unwrap().push((name.clone(), body.clone()));
     match name.as_str() {
@@ -898,4 +927,98 @@ async fn telegram_a_member_is_refused_settings_after_a_get_chat_member_check() {
     );
     assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.scheduled);
     stop_adapter(stop, running).await;
+}
+
+/// Posts JSON to a local address as Telegram would, and returns the HTTP status.
+async fn post_update(
+    addr: std::net::SocketAddr,
+    path: &str,
+    secret: Option<&str>,
+    body: &Value,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let secret = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{secret}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn telegram_webhook_mode_sets_the_webhook_and_answers_only_posts_with_the_secret() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    use drillbot::settings::TelegramWebhook;
+    let bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let adapter =
+        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
+            .await
+            .unwrap();
+    let listen = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let hook = TelegramWebhook {
+        url: "https://bot.example/tg-hook".parse().unwrap(),
+        listen,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(adapter.run_with(Some(hook), async move {
+        let _ = stopped.await;
+    }));
+    for _ in 0..250 {
+        if !api.calls_of("setwebhook").is_empty() || running.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if running.is_finished() {
+        panic!("the adapter stopped: {:?}", running.await);
+    }
+    let set = api.calls_of("setwebhook").remove(0);
+    assert_eq!(set["url"], json!("https://bot.example/tg-hook"));
+    let secret = set["secret_token"]
+        .as_str()
+        .expect("a secret token")
+        .to_string();
+    // Give the server a moment to accept connections.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // A post without the secret is not Telegram's: refused, nothing answered.
+    let forged = message(group, (2, "mallory"), "/help", None);
+    let status = post_update(listen, "/tg-hook", None, &forged).await;
+    assert!(status >= 400, "a post without the secret got {status}");
+    let genuine = message(group, (2, "alice"), "/help", None);
+    let status = post_update(listen, "/tg-hook", Some(&secret), &genuine).await;
+    assert_eq!(status, 200);
+    api.wait_until("the answer to /help", |a| !a.sends_to(group).is_empty())
+        .await;
+    assert_eq!(
+        api.sends_to(group).len(),
+        1,
+        "only the genuine post was answered"
+    );
+    assert!(
+        api.calls_of("getupdates").is_empty(),
+        "no long polling in webhook mode"
+    );
+    let _ = stop.send(());
+    let done = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the webhook listener stops");
+    done.unwrap().unwrap();
 }

@@ -8,19 +8,23 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context;
 use chrono::Utc;
 use teloxide::RequestError;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
 use teloxide::dptree;
+use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::{Requester, Update};
 use teloxide::types::{BotCommand, CallbackQuery, ChatId, Message, PollAnswer, User, UserId};
+use teloxide::update_listeners::webhooks;
 
 use super::transport::{TelegramTransport, deep_link};
 use crate::Engine;
 use crate::command::{self, Command, CommandName, SettingsCommand};
 use crate::i18n::{Lang, Msg};
 use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
+use crate::settings::TelegramWebhook;
 
 /// How many times a direct reply's Bot API call is tried again after a 429 or a network error.
 const DIRECT_RETRIES: u32 = 3;
@@ -75,6 +79,18 @@ impl TelegramAdapter {
 
     /// Long-polls until `shutdown` resolves.
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send + 'static) {
+        if let Err(e) = self.run_with(None, shutdown).await {
+            tracing::error!(error = %e, "Telegram updates stopped");
+        }
+    }
+
+    /// Receives updates until `shutdown` resolves: by long polling, or with `webhook` by listening for
+    /// Telegram's posts (after `setWebhook`; the secret token teloxide generates is checked on each post).
+    pub async fn run_with(
+        self: Arc<Self>,
+        webhook: Option<TelegramWebhook>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let handler = dptree::entry()
             .branch(Update::filter_message().endpoint(
                 |msg: Message, a: Arc<TelegramAdapter>| async move {
@@ -109,7 +125,35 @@ impl TelegramAdapter {
                 }
             }
         });
-        dispatcher.dispatch().await;
+        match webhook {
+            None => dispatcher.dispatch().await,
+            Some(hook) => {
+                // Bind first, so a taken port is a clear error rather than a panic in a background task.
+                let tcp = tokio::net::TcpListener::bind(hook.listen)
+                    .await
+                    .with_context(|| {
+                        format!("cannot listen for Telegram webhooks on {}", hook.listen)
+                    })?;
+                let options = webhooks::Options::new(hook.listen, hook.url.clone());
+                let (listener, stopped, app) =
+                    webhooks::axum_to_router(self.transport.bot().clone(), options)
+                        .await
+                        .context("setWebhook failed")?;
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(stopped).await {
+                        tracing::error!(error = %e, "the webhook server failed");
+                    }
+                });
+                tracing::info!(url = %hook.url, listen = %hook.listen, "receiving Telegram updates by webhook");
+                dispatcher
+                    .dispatch_with_listener(
+                        listener,
+                        LoggingErrorHandler::with_custom_text("a Telegram webhook update failed"),
+                    )
+                    .await;
+            }
+        }
+        Ok(())
     }
 
     async fn is_admin(&self, chat: i64, user: UserId) -> bool {
