@@ -174,6 +174,11 @@ impl Engine {
                 return Ok(vec![ctx.to_chat(ReplyKind::Info, &msg)]);
             }
             _ if !ctx.msg.is_admin => return Err(Failure::user(Msg::NotAdmin)),
+            SettingsCommand::Channel(_) | SettingsCommand::Threads(_)
+                if !ctx.chat.platform.needs_channel() =>
+            {
+                return Err(Failure::user(Msg::ChannelsOnlyOnDiscord));
+            }
             SettingsCommand::PostTime(t) => s.post_time = t,
             SettingsCommand::RevealTime(t) => s.reveal_time = t,
             SettingsCommand::TimeZone(tz) => s.timezone = tz,

@@ -308,6 +308,9 @@ pub(super) fn render(msg: &Msg) -> String {
             "No question in the bank matches this chat's topics and difficulty. Widen them with /settings topics or /settings difficulty.".into()
         }
         Msg::SameTimes => "The question and reveal times must differ.".into(),
+        Msg::ChannelsOnlyOnDiscord => {
+            "Channel and thread settings are for Discord servers; here questions are posted in this chat.".into()
+        }
         Msg::DiscordServersOnly => "Please use these commands in a server.".into(),
         Msg::ChoiceFinal { chosen } => format!(
             "You already chose {chosen}: a multiple-choice question takes one answer per member."

@@ -345,6 +345,8 @@ pub enum Msg {
     SameTimes,
     /// A Discord command used outside a server.
     DiscordServersOnly,
+    /// `/settings channel` or `threads` where a chat has no channels to choose.
+    ChannelsOnlyOnDiscord,
     /// `/settings on` on a platform that needs a channel first (Discord).
     ChannelFirst,
     /// Told to an admin: scheduled messages stopped because the platform refused them.

@@ -296,6 +296,9 @@ pub(super) fn render(msg: &Msg) -> String {
             "按当前的主题和难度筛选，题库里没有可用的题目。请用 /settings topics 或 /settings difficulty 放宽条件。".into()
         }
         Msg::SameTimes => "出题时间和揭晓时间不能相同。".into(),
+        Msg::ChannelsOnlyOnDiscord => {
+            "频道和讨论串设置只用于 Discord 服务器；这里的题目直接发在本群。".into()
+        }
         Msg::DiscordServersOnly => "请在服务器（群组）里使用这些命令。".into(),
         Msg::ChoiceFinal { chosen } => {
             format!("你已经选了 {chosen}：选择题每人只能作答一次，揭晓时见分晓。")
