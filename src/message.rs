@@ -133,6 +133,9 @@ pub struct Reply {
     /// A multiple-choice question in structured form, for platforms with native quizzes (Telegram polls).
     #[serde(default)]
     pub quiz: Option<Quiz>,
+    /// The round a reveal concludes, so a platform can close what belongs to it (Telegram's polls).
+    #[serde(default)]
+    pub closes_round: Option<i64>,
 }
 
 /// A multiple-choice question as data: what a native quiz (a Telegram poll) needs. Answering it is the same
@@ -160,6 +163,7 @@ impl Reply {
             text,
             buttons: Vec::new(),
             quiz: None,
+            closes_round: None,
         }
     }
 
@@ -171,12 +175,19 @@ impl Reply {
             text,
             buttons: Vec::new(),
             quiz: None,
+            closes_round: None,
         }
     }
 
     /// The same reply with buttons.
     pub fn with_buttons(mut self, buttons: Vec<Button>) -> Reply {
         self.buttons = buttons;
+        self
+    }
+
+    /// The same reply marked as concluding a round.
+    pub fn closing_round(mut self, round_id: i64) -> Reply {
+        self.closes_round = Some(round_id);
         self
     }
 

@@ -410,7 +410,8 @@ impl Engine {
             peeked_only,
         };
         let reply = Reply::to_chat(ReplyKind::Reveal, lang.render(&Msg::Reveal(view)))
-            .with_buttons(Self::rating_buttons(lang));
+            .with_buttons(Self::rating_buttons(lang))
+            .closing_round(round.id);
         // A scheduled reveal is queued in the outbox in the settling transaction; an admin's goes back as a reply.
         let queued = queue.then(|| Outgoing {
             chat: chat_ref(chat),

@@ -34,6 +34,16 @@ impl Store {
         Ok(())
     }
 
+    /// The message ids of the polls posted for a round.
+    pub fn telegram_poll_messages(&self, round_id: i64) -> StoreResult<Vec<i64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT message_id FROM telegram_polls WHERE round_id = ?1 ORDER BY message_id",
+        )?;
+        let ids = stmt.query_map([round_id], |r| r.get(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
     /// The round and chat of a poll, if the bot posted it.
     pub fn telegram_poll(&self, poll_id: &str) -> StoreResult<Option<TelegramPoll>> {
         Ok(self

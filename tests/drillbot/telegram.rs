@@ -713,6 +713,20 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
         (100, 10, "choice_right".into())
     );
     assert_eq!(bot.result_of("bob").unwrap().0, 0);
+    // The reveal closes the round's poll.
+    api.wait_until("stopPoll", |a| !a.calls_of("stoppoll").is_empty())
+        .await;
+    let stop_call = api.calls_of("stoppoll").remove(0);
+    assert_eq!(stop_call["chat_id"], json!(group));
+    let poll_message = api
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .position(|(m, _)| m == "sendpoll")
+        .unwrap()
+        + 1; // the fake numbers a message by the count of calls so far, its own included
+    assert_eq!(stop_call["message_id"], json!(poll_message));
 
     // carol votes after the reveal: refused privately, nothing recorded.
     api.push(poll_answer(&poll_id, (4, "carol"), &[1]), 1).await;

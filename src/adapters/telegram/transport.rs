@@ -13,7 +13,8 @@ use teloxide::payloads::{SendMessageSetters, SendPollSetters};
 use teloxide::prelude::Requester;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, ParseMode, PollType,
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, MessageId, ParseMode,
+    PollType,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -120,7 +121,29 @@ impl TelegramTransport {
         if let Some(quiz) = quiz {
             self.send_poll(chat, quiz).await?;
         }
+        if let (Some(round), Audience::Chat) = (reply.closes_round, &reply.audience) {
+            self.stop_polls(chat, round).await;
+        }
         Ok(())
+    }
+
+    /// Closes the quiz polls of a revealed round, so nobody votes after the answer is out. Best effort: a
+    /// poll that cannot be stopped (deleted, already closed) changes nothing, a late vote is refused anyway.
+    async fn stop_polls(&self, chat: i64, round: i64) {
+        let Some(engine) = &self.engine else { return };
+        let messages = match engine.store().telegram_poll_messages(round) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(chat, round, error = %e, "cannot list the round's polls");
+                return;
+            }
+        };
+        for id in messages {
+            let Ok(id) = i32::try_from(id) else { continue };
+            if let Err(e) = self.bot.stop_poll(ChatId(chat), MessageId(id)).await {
+                tracing::debug!(chat, round, error = %e, "cannot stop a quiz poll");
+            }
+        }
     }
 
     async fn send_part(
