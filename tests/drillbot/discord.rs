@@ -452,6 +452,19 @@ async fn interact(fake: &FakeDiscord, events: &mpsc::UnboundedSender<Value>, eve
         .remove(0)
 }
 
+/// The admin runs `/settings channel channel:#general`; returns the interaction's callback.
+async fn choose_channel(fake: &FakeDiscord, events: &mpsc::UnboundedSender<Value>) -> Call {
+    let resolved = json!({"channels": {CHANNEL: {"id": CHANNEL, "name": "general", "type": 0, "permissions": "2048"}}});
+    let channel = sub("channel", json!([opt("channel", 7, json!(CHANNEL))]));
+    interact(fake, events, slash(ADMIN, "settings", channel, resolved)).await
+}
+
+/// The admin turns discussion threads on (`/settings threads state:on`).
+async fn threads_on(fake: &FakeDiscord, events: &mpsc::UnboundedSender<Value>) {
+    let on = sub("threads", json!([opt("state", 4, json!(0))]));
+    interact(fake, events, slash(ADMIN, "settings", on, json!({}))).await;
+}
+
 /// Follow-ups sent for an interaction token.
 fn followups(fake: &FakeDiscord, callback: &Call) -> Vec<Call> {
     let token = callback.path.split('/').nth(3).unwrap().to_string();
@@ -499,18 +512,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
     assert!(shown(&intro[0].body).contains("/settings channel"));
 
     // The admin chooses the channel: that starts the schedule.
-    let resolved = json!({"channels": {CHANNEL: {"id": CHANNEL, "name": "general", "type": 0, "permissions": "2048"}}});
-    let cb = interact(
-        &fake,
-        &events,
-        slash(
-            ADMIN,
-            "settings",
-            sub("channel", json!([opt("channel", 7, json!(CHANNEL))])),
-            resolved,
-        ),
-    )
-    .await;
+    let cb = choose_channel(&fake, &events).await;
     assert!(
         shown(&cb.body).contains(&format!("<#{CHANNEL}>")),
         "{}",
@@ -590,17 +592,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
 
     // The admin turns discussion threads on, then reveals for everyone: public, with both members and
     // rating buttons, and a thread under the reveal.
-    interact(
-        &fake,
-        &events,
-        slash(
-            ADMIN,
-            "settings",
-            sub("threads", json!([opt("state", 4, json!(0))])),
-            json!({}),
-        ),
-    )
-    .await;
+    threads_on(&fake, &events).await;
     assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.threads);
     let cb = interact(
         &fake,
@@ -729,18 +721,7 @@ async fn queue_a_post(
     fake: &FakeDiscord,
     events: &mpsc::UnboundedSender<Value>,
 ) {
-    let resolved = json!({"channels": {CHANNEL: {"id": CHANNEL, "name": "general", "type": 0, "permissions": "2048"}}});
-    interact(
-        fake,
-        events,
-        slash(
-            ADMIN,
-            "settings",
-            sub("channel", json!([opt("channel", 7, json!(CHANNEL))])),
-            resolved,
-        ),
-    )
-    .await;
+    choose_channel(fake, events).await;
     // The adapter runs on the real clock (the channel was chosen now): the post is due at a later 09:00.
     bot.set_clock("2099-01-05T09:00");
     assert_eq!(bot.engine.tick(bot.now).len(), 1);
@@ -895,16 +876,8 @@ async fn discord_run_connects_registers_commands_and_stops_cleanly_without_loggi
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let (ok, log) = crate::harness::terminate(child).await;
+    assert!(ok, "{log}");
     assert!(log.contains("stopped cleanly"), "{log}");
     assert!(
         !log.contains("VERY-SECRET-DISCORD-TOKEN"),
@@ -918,17 +891,7 @@ async fn discord_a_scheduled_reveal_goes_to_the_channel_and_opens_a_thread_only_
     queue_a_post(&mut bot, &fake, &events).await;
     let mut worker = discord_worker(&bot, running.transport.clone());
     assert_eq!(worker.pass().await.unwrap().sent, 1);
-    interact(
-        &fake,
-        &events,
-        slash(
-            ADMIN,
-            "settings",
-            sub("threads", json!([opt("state", 4, json!(0))])),
-            json!({}),
-        ),
-    )
-    .await;
+    threads_on(&fake, &events).await;
     bot.set_clock("2099-01-05T21:00");
     assert_eq!(bot.engine.tick(bot.now).len(), 1, "the reveal is queued");
     let mut worker = discord_worker(&bot, running.transport.clone());

@@ -223,3 +223,19 @@ impl TestBot {
             .ok()
     }
 }
+
+/// Stops a `drillbot run` child with SIGTERM and returns whether it exited successfully, and its log (stderr).
+pub async fn terminate(child: std::process::Child) -> (bool, String) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

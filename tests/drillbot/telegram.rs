@@ -365,16 +365,8 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let (ok, log) = crate::harness::terminate(child).await;
+    assert!(ok, "{log}");
     assert!(log.contains("stopped cleanly"), "{log}");
     assert!(
         !log.contains("VERY-SECRET-TOKEN"),

@@ -187,6 +187,21 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
         .collect()
 }
 
+/// Fills one of serenity's message builders (they share no trait) from a post: embeds, buttons, content, and
+/// no pings.
+macro_rules! build {
+    ($builder:expr, $post:expr) => {{
+        let mut m = $builder
+            .embeds($post.built_embeds())
+            .components(rows(&$post.buttons))
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Some(c) = &$post.content {
+            m = m.content(c);
+        }
+        m
+    }};
+}
+
 impl Post {
     fn built_embeds(&self) -> Vec<CreateEmbed> {
         self.embeds.iter().map(Embed::build).collect()
@@ -194,53 +209,23 @@ impl Post {
 
     /// A channel message (scheduled posts and reveals). Mentions never ping anyone.
     pub fn message(&self) -> CreateMessage {
-        let mut m = CreateMessage::new()
-            .embeds(self.built_embeds())
-            .components(rows(&self.buttons))
-            .allowed_mentions(CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c);
-        }
-        m
+        build!(CreateMessage::new(), self)
     }
 
     /// The first answer to an interaction.
     pub fn response(&self, ephemeral: bool) -> CreateInteractionResponseMessage {
-        let mut m = CreateInteractionResponseMessage::new()
-            .embeds(self.built_embeds())
-            .components(rows(&self.buttons))
-            .allowed_mentions(CreateAllowedMentions::new())
-            .ephemeral(ephemeral);
-        if let Some(c) = &self.content {
-            m = m.content(c);
-        }
-        m
+        build!(
+            CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+            self
+        )
     }
 
     /// A further message after an interaction was answered (or deferred).
     pub fn followup(&self, ephemeral: bool) -> CreateInteractionResponseFollowup {
-        let mut m = CreateInteractionResponseFollowup::new()
-            .embeds(self.built_embeds())
-            .components(rows(&self.buttons))
-            .allowed_mentions(CreateAllowedMentions::new())
-            .ephemeral(ephemeral);
-        if let Some(c) = &self.content {
-            m = m.content(c);
-        }
-        m
-    }
-
-    /// As a poise reply (slash commands).
-    pub fn poise_reply(&self, ephemeral: bool) -> poise::CreateReply {
-        let mut r = poise::CreateReply::default()
-            .ephemeral(ephemeral)
-            .components(rows(&self.buttons))
-            .allowed_mentions(CreateAllowedMentions::new());
-        r.embeds = self.built_embeds();
-        if let Some(c) = &self.content {
-            r = r.content(c.clone());
-        }
-        r
+        build!(
+            CreateInteractionResponseFollowup::new().ephemeral(ephemeral),
+            self
+        )
     }
 }
 
