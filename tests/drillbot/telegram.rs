@@ -1028,3 +1028,40 @@ async fn telegram_webhook_mode_sets_the_webhook_and_answers_only_posts_with_the_
         .expect("the webhook listener stops");
     done.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn telegram_the_bot_introduces_itself_when_added_to_a_group() {
+    let bot = TestBot::new();
+    let group = -100777;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let (stop, running) = run_adapter(&bot, url).await;
+    let membership = |id: i64, old: &str, new: &str| {
+        json!({"update_id": id, "my_chat_member": {
+            "chat": {"id": group, "type": "supergroup", "title": "new group"},
+            "from": {"id": 1, "is_bot": false, "first_name": "admin"}, "date": 1_795_000_000,
+            "old_chat_member": {"user": bot_user(), "status": old},
+            "new_chat_member": {"user": bot_user(), "status": new}
+        }})
+    };
+    api.push(membership(90_001, "left", "member"), 1).await;
+    let hello = api.sends_to(group).pop().unwrap();
+    assert!(hello.contains("drillbot"), "{hello}");
+    assert!(hello.contains("/settings on"), "{hello}");
+    let chat = ChatRef {
+        platform: Platform::Telegram,
+        id: group.to_string(),
+    };
+    let row = bot.engine.chat_row(&chat).expect("the group is registered");
+    assert!(
+        !row.settings.scheduled,
+        "nothing is posted until an admin starts it"
+    );
+    // Being removed says nothing.
+    api.updates
+        .lock()
+        .unwrap()
+        .push_back(membership(90_002, "member", "left"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(api.sends_to(group).len(), 1);
+    stop_adapter(stop, running).await;
+}

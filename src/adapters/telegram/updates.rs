@@ -16,7 +16,9 @@ use teloxide::dptree;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::{Requester, Update};
-use teloxide::types::{BotCommand, CallbackQuery, ChatId, Message, PollAnswer, User, UserId};
+use teloxide::types::{
+    BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, Message, PollAnswer, User, UserId,
+};
 use teloxide::update_listeners::webhooks;
 
 use super::transport::{TelegramTransport, deep_link};
@@ -107,6 +109,12 @@ impl TelegramAdapter {
             .branch(Update::filter_poll_answer().endpoint(
                 |answer: PollAnswer, a: Arc<TelegramAdapter>| async move {
                     a.on_poll_answer(answer).await;
+                    Ok::<(), RequestError>(())
+                },
+            ))
+            .branch(Update::filter_my_chat_member().endpoint(
+                |change: ChatMemberUpdated, a: Arc<TelegramAdapter>| async move {
+                    a.on_my_membership(change).await;
                     Ok::<(), RequestError>(())
                 },
             ));
@@ -323,6 +331,27 @@ impl TelegramAdapter {
 
     /// A poll answer: `/answer <letters>` for the voter in the poll's group, while its round is open. Every
     /// reply (the confirmation, a refusal) goes by DM, never to the group; when the DM fails it is logged.
+    /// Added to a group: introduce the bot (what it does, the defaults, and `/settings on` to start).
+    async fn on_my_membership(&self, change: ChatMemberUpdated) {
+        let joined = !change.old_chat_member.is_present() && change.new_chat_member.is_present();
+        if !joined || change.chat.is_private() {
+            return;
+        }
+        let chat = change.chat.id.0;
+        let engine = Arc::clone(&self.engine);
+        let welcome = tokio::task::spawn_blocking(move || {
+            engine.introduce(&tg_chat(chat), false, false, Utc::now())
+        })
+        .await;
+        match welcome {
+            Ok(Ok(reply)) => {
+                self.send(chat, Some(chat), &reply).await;
+            }
+            Ok(Err(e)) => tracing::error!(chat, error = %e, "cannot register a new group"),
+            Err(e) => tracing::error!(chat, error = %e, "the introduction task failed"),
+        }
+    }
+
     async fn on_poll_answer(&self, answer: PollAnswer) {
         let Some(voter) = answer.voter.user().cloned() else {
             return;
