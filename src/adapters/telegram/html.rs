@@ -526,7 +526,11 @@ mod tests {
 
         #[test]
         fn text_without_markers_is_shown_exactly(src in "[a-z<>&_*\\[\\]\" \n甲😀]{0,80}") {
-            let src = src.replace("**", "*");
+            // One pass leaves "**" behind in "***": collapse until no bold marker is left.
+            let mut src = src;
+            while src.contains("**") {
+                src = src.replace("**", "*");
+            }
             let html = to_html(&src);
             prop_assert_eq!(check_html(&html).map_err(TestCaseError::fail)?, src);
         }
