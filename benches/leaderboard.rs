@@ -139,6 +139,7 @@ fn main() {
                 verdict: Verdict::Graded,
                 at: now,
                 previous_round_date: Some(today),
+                final_pick: false,
             })
             .unwrap();
     }

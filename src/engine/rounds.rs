@@ -226,12 +226,6 @@ impl Engine {
         };
         let q = self.question(&round)?;
         let mut grade = if q.is_choice() {
-            // One answer per member: buttons and quiz polls are a single pick, not a draft to revise.
-            if let Some(earlier) = self.store.answer_of(round.id, ctx.user.id)? {
-                return Err(Failure::user(Msg::ChoiceFinal {
-                    chosen: earlier.body,
-                }));
-            }
             let Some(picks) = grading::parse_choice(q, text) else {
                 let last = (b'A' + q.choices.len() as u8 - 1) as char;
                 return Err(Failure::user(Msg::BadChoice { last }));
@@ -258,9 +252,15 @@ impl Engine {
             previous_round_date: self
                 .store
                 .previous_round_date(ctx.chat.id, round.local_date)?,
+            // One answer per member: buttons and quiz polls are a single pick, not a draft to revise.
+            final_pick: q.is_choice(),
         })?;
-        let SaveOutcome::Saved { replaced } = outcome else {
-            return Err(Failure::user(Msg::NoOpenRound));
+        let replaced = match outcome {
+            SaveOutcome::Saved { replaced } => replaced,
+            SaveOutcome::RoundClosed => return Err(Failure::user(Msg::NoOpenRound)),
+            SaveOutcome::AlreadyAnswered { earlier } => {
+                return Err(Failure::user(Msg::ChoiceFinal { chosen: earlier }));
+            }
         };
         let msg = Msg::AnswerRecorded {
             replaced,

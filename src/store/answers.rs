@@ -32,10 +32,12 @@ pub struct NewAnswer<'a> {
     pub at: DateTime<Utc>,
     /// The date of the chat's previous live round, for the streak.
     pub previous_round_date: Option<NaiveDate>,
+    /// A multiple-choice pick: final, so an earlier answer stands and this one is not stored.
+    pub final_pick: bool,
 }
 
 /// What saving an answer did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaveOutcome {
     /// Committed; `replaced` when it replaced the member's earlier answer.
     Saved {
@@ -44,6 +46,11 @@ pub enum SaveOutcome {
     },
     /// The round was revealed or skipped in the meantime; nothing was stored.
     RoundClosed,
+    /// A final pick when the member had already answered: nothing was stored.
+    AlreadyAnswered {
+        /// The earlier answer.
+        earlier: String,
+    },
 }
 
 /// A stored answer with its member's name.
@@ -124,6 +131,19 @@ impl Store {
         )?;
         if !open {
             return Ok(SaveOutcome::RoundClosed);
+        }
+        if a.final_pick {
+            // Checked inside the write transaction, so two picks at once cannot both count.
+            let earlier: Option<String> = tx
+                .query_row(
+                    "SELECT body FROM answers WHERE round_id = ?1 AND user_id = ?2",
+                    params![a.round_id, a.user_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(earlier) = earlier {
+                return Ok(SaveOutcome::AlreadyAnswered { earlier });
+            }
         }
         let covered = serde_json::to_string(a.covered).expect("a list of numbers serialises");
         let revisions: i64 = tx.query_row(

@@ -100,7 +100,7 @@ impl TestBot {
         out
     }
 
-    fn incoming(&self, user: &str, text: &str, admin: bool) -> Incoming {
+    pub fn incoming(&self, user: &str, text: &str, admin: bool) -> Incoming {
         Incoming {
             chat: self.chat.clone(),
             user: UserRef {

@@ -297,3 +297,34 @@ fn channel_settings_are_refused_where_a_chat_has_no_channels() {
     assert_eq!(row.settings.channel, None);
     assert!(!row.settings.threads);
 }
+
+#[test]
+fn simultaneous_picks_of_a_multiple_choice_question_count_once() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    bot.admin("/settings difficulty 1");
+    bot.say("alice", "/today");
+    if !bot.open_question().unwrap().is_choice() {
+        bot.admin("/skip");
+    }
+    assert!(bot.open_question().unwrap().is_choice());
+    // Eight clicks at once (A, B, C, D twice): exactly one is recorded, the others are refused.
+    let handles: Vec<_> = "ABCDABCD"
+        .chars()
+        .map(|c| {
+            let engine = bot.engine.clone();
+            let msg = bot.incoming("alice", &format!("/answer {c}"), false);
+            let now = bot.now;
+            std::thread::spawn(move || engine.handle(&msg, now))
+        })
+        .collect();
+    let kinds: Vec<ReplyKind> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap()[0].kind)
+        .collect();
+    let recorded = kinds
+        .iter()
+        .filter(|k| **k == ReplyKind::Confirmation)
+        .count();
+    assert_eq!(recorded, 1, "{kinds:?}");
+    assert_eq!(bot.count("answers"), 1);
+}
