@@ -11,11 +11,33 @@ use tokio::task::JoinSet;
 use crate::Engine;
 use crate::adapters::discord::DiscordAdapter;
 use crate::adapters::telegram::{TelegramAdapter, TelegramTransport};
-use crate::delivery::{Clock, Delivery, run_scheduler};
+use crate::delivery::{Clock, Delivery, Pacing, Transport, run_scheduler};
 use crate::settings::Settings;
 
 async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Starts a platform's outbox worker as one of the tasks, until `shutdown` turns true.
+fn spawn_delivery<T: Transport + 'static>(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    engine: &Arc<Engine>,
+    transport: T,
+    pacing: &Pacing,
+    clock: Clock,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let platform = transport.platform();
+    let worker = Delivery::new(Arc::clone(engine), transport, pacing.clone(), clock)
+        .with_context(|| format!("cannot start {platform} delivery"))?;
+    let stop = stopped(shutdown.clone());
+    tasks.spawn(async move {
+        worker
+            .run(stop)
+            .await
+            .with_context(|| format!("{platform} delivery failed"))
+    });
+    Ok(())
 }
 
 /// Runs until `shutdown` turns true. Fails at once when no platform has a token.
@@ -43,20 +65,14 @@ pub async fn run(
         let adapter = TelegramAdapter::connect(Arc::clone(&engine), transport)
             .await
             .context("cannot reach the Telegram Bot API (getMe)")?;
-        let worker = Delivery::new(
-            Arc::clone(&engine),
+        spawn_delivery(
+            &mut tasks,
+            &engine,
             adapter.transport(),
-            settings.telegram.pacing.clone(),
+            &settings.telegram.pacing,
             clock,
-        )
-        .context("cannot start Telegram delivery")?;
-        let delivery_stop = stopped(shutdown.clone());
-        tasks.spawn(async move {
-            worker
-                .run(delivery_stop)
-                .await
-                .context("Telegram delivery failed")
-        });
+            &shutdown,
+        )?;
         let updates_stop = stopped(shutdown.clone());
         let webhook = settings.telegram_webhook.clone();
         tasks.spawn(async move { adapter.run_with(webhook, updates_stop).await });
@@ -71,20 +87,14 @@ pub async fn run(
         )
         .await
         .context("cannot reach the Discord API (gateway address)")?;
-        let worker = Delivery::new(
-            Arc::clone(&engine),
+        spawn_delivery(
+            &mut tasks,
+            &engine,
             adapter.transport(),
-            settings.discord.pacing.clone(),
+            &settings.discord.pacing,
             clock,
-        )
-        .context("cannot start Discord delivery")?;
-        let delivery_stop = stopped(shutdown.clone());
-        tasks.spawn(async move {
-            worker
-                .run(delivery_stop)
-                .await
-                .context("Discord delivery failed")
-        });
+            &shutdown,
+        )?;
         let gateway_stop = stopped(shutdown.clone());
         tasks.spawn(async move {
             adapter

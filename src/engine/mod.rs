@@ -119,6 +119,11 @@ impl Engine {
             .unwrap_or(self.defaults.language)
     }
 
+    /// The language of new chats (what to speak where there is no chat).
+    pub fn default_language(&self) -> Lang {
+        self.defaults.language
+    }
+
     /// The settings of a chat, if the bot knows it.
     pub fn chat_row(&self, chat: &ChatRef) -> Option<ChatRow> {
         self.store.find_chat(chat.platform, &chat.id).ok().flatten()

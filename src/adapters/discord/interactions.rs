@@ -125,11 +125,10 @@ impl Handler {
 
     /// The language of a server (the default one outside servers).
     fn lang(&self, guild: Option<GuildId>) -> Lang {
-        let chat = guild.map(discord_chat).unwrap_or(ChatRef {
-            platform: Platform::Discord,
-            id: String::new(),
-        });
-        self.engine.chat_language(&chat)
+        match guild {
+            Some(g) => self.engine.chat_language(&discord_chat(g)),
+            None => self.engine.default_language(),
+        }
     }
 
     /// Runs `text` as the interaction's member in the interaction's server and answers with the replies.
@@ -147,8 +146,9 @@ impl Handler {
             }
             return;
         };
+        let chat = discord_chat(guild);
         let incoming = Incoming {
-            chat: discord_chat(guild),
+            chat: chat.clone(),
             user: UserRef {
                 platform: Platform::Discord,
                 id: user.id.get().to_string(),
@@ -177,18 +177,19 @@ impl Handler {
                 (job.await.unwrap_or_default(), true)
             }
         };
-        self.answer(http, inter, channel, replies, deferred).await;
+        self.answer(http, inter, &chat, channel, replies, deferred)
+            .await;
     }
 
     async fn answer(
         &self,
         http: &Http,
         inter: Interaction<'_>,
+        chat: &ChatRef,
         channel: ChannelId,
         replies: Vec<Reply>,
         deferred: bool,
     ) {
-        let chat = inter.parts().0.map(discord_chat);
         let mut responded = deferred;
         let mut private_sent = false;
         for reply in &replies {
@@ -226,7 +227,7 @@ impl Handler {
                     Err(e) => tracing::warn!(error = %e, "cannot send a reply to an interaction"),
                 }
             }
-            if let (true, Some(message), Some(chat)) = (wants_message, &first, &chat) {
+            if let (true, Some(message)) = (wants_message, &first) {
                 super::open_thread_if_wanted(http, &self.engine, chat, message, reply).await;
             }
         }

@@ -17,7 +17,8 @@ use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::{Requester, Update};
 use teloxide::types::{
-    BotCommand, CallbackQuery, ChatId, ChatMemberUpdated, Message, PollAnswer, User, UserId,
+    BotCommand, CallbackQuery, ChatId, ChatMember, ChatMemberUpdated, Message, PollAnswer, User,
+    UserId,
 };
 use teloxide::update_listeners::webhooks;
 
@@ -164,34 +165,32 @@ impl TelegramAdapter {
         Ok(())
     }
 
-    async fn is_admin(&self, chat: i64, user: UserId) -> bool {
+    /// The sender's membership of a chat, or `None` (logged) when Telegram cannot say.
+    async fn chat_member(&self, chat: i64, user: UserId) -> Option<ChatMember> {
         match self
             .transport
             .bot()
             .get_chat_member(ChatId(chat), user)
             .await
         {
-            Ok(member) => member.is_privileged(),
+            Ok(member) => Some(member),
             Err(e) => {
-                tracing::warn!(chat, error = %e, "getChatMember failed; treating the sender as a member");
-                false
+                tracing::warn!(chat, error = %e, "getChatMember failed; assuming no rights and no membership");
+                None
             }
         }
     }
 
-    async fn is_member(&self, group: i64, user: UserId) -> bool {
-        match self
-            .transport
-            .bot()
-            .get_chat_member(ChatId(group), user)
+    async fn is_admin(&self, chat: i64, user: UserId) -> bool {
+        self.chat_member(chat, user)
             .await
-        {
-            Ok(member) => member.is_present(),
-            Err(e) => {
-                tracing::warn!(group, error = %e, "getChatMember failed; not taking the deep link");
-                false
-            }
-        }
+            .is_some_and(|m| m.is_privileged())
+    }
+
+    async fn is_member(&self, group: i64, user: UserId) -> bool {
+        self.chat_member(group, user)
+            .await
+            .is_some_and(|m| m.is_present())
     }
 
     async fn handle(&self, incoming: Incoming) -> Vec<Reply> {
