@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 
 use drillbot::bank::{self, Bank, Severity};
+use drillbot::grading::{self, Grader, eval::EvalSet};
 use drillbot::settings::{self, Settings};
 use drillbot::store::Store;
 use drillbot::{Engine, console};
@@ -73,6 +74,33 @@ enum BankCmd {
         #[arg(long)]
         json: bool,
         /// Directory of topic files (default: the configured bank).
+        dir: Option<PathBuf>,
+    },
+    /// Grade the evaluation set (labelled answers written blind) and print how well the grader separates them.
+    Eval {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only questions of this topic.
+        #[arg(long)]
+        topic: Option<String>,
+        /// Directory of evaluation files (default: ./content/eval).
+        #[arg(long)]
+        set: Option<PathBuf>,
+        /// Directory of topic files (default: the configured bank).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Grade one answer, read from standard input, against a question: score, verdict, covered, missed and
+    /// contradicted points (exit 2 for an unknown id).
+    Grade {
+        /// The question id.
+        id: String,
+        /// Print {"score": N, "verdict": "...", "covered": [...], "missed": [...], "contradicted": [...]}.
+        #[arg(long)]
+        json: bool,
+        /// Directory of topic files (default: the configured bank).
+        #[arg(long)]
         dir: Option<PathBuf>,
     },
     /// Turn a Markdown or plain-text list of interview questions into a DRAFT topic file to review by hand.
@@ -186,6 +214,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Bank {
             command:
+                BankCmd::Eval {
+                    json,
+                    topic,
+                    set,
+                    dir,
+                },
+        } => {
+            let bank = match dir {
+                Some(dir) => Bank::load_dir(&dir)?,
+                None => load_bank(&settings)?,
+            };
+            bank_eval(&bank, &settings, json, topic.as_deref(), set)
+        }
+        Cmd::Bank {
+            command: BankCmd::Grade { id, json, dir },
+        } => {
+            let bank = match dir {
+                Some(dir) => Bank::load_dir(&dir)?,
+                None => load_bank(&settings)?,
+            };
+            bank_grade(&bank, &settings, &id, json)
+        }
+        Cmd::Bank {
+            command:
                 BankCmd::Import {
                     file,
                     topic,
@@ -276,11 +328,27 @@ fn build_engine(settings: &Settings, db: Option<&Path>) -> anyhow::Result<Engine
 }
 
 fn bank_check(dir: Option<PathBuf>) -> ExitCode {
-    let (bank, diagnostics) = match dir {
-        Some(dir) => bank::check_dir(&dir),
-        None if Path::new("content").is_dir() => bank::check_dir(Path::new("content")),
-        None => bank::check_embedded_bundle(),
+    let (dir_label, (bank, diagnostics)) = match &dir {
+        Some(dir) => (dir.to_str().unwrap_or("."), bank::check_dir(dir)),
+        None if Path::new("content").is_dir() => ("content", bank::check_dir(Path::new("content"))),
+        None => ("content", bank::check_embedded_bundle()),
     };
+    let mut diagnostics = diagnostics;
+    if let Some(bank) = &bank {
+        let eval_dir = Path::new(dir_label).join("eval");
+        let eval = if eval_dir.is_dir() {
+            match EvalSet::load_dir(&eval_dir) {
+                Ok(set) => Some(set),
+                Err(errors) => {
+                    diagnostics.extend(errors);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        diagnostics.extend(grading::lint::check(bank, eval.as_ref()));
+    }
     for d in &diagnostics {
         println!("{d}");
     }
@@ -380,4 +448,94 @@ fn print_stats(bank: &Bank, json: bool) {
             t.name
         );
     }
+}
+
+fn bank_eval(
+    bank: &Bank,
+    settings: &Settings,
+    json: bool,
+    topic: Option<&str>,
+    set: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let dir = set.unwrap_or_else(|| PathBuf::from("content/eval"));
+    anyhow::ensure!(
+        dir.is_dir(),
+        "no evaluation set at {} (run from the repository, or pass --set DIR)",
+        dir.display()
+    );
+    if let Some(t) = topic {
+        anyhow::ensure!(bank.topic(t).is_some(), "unknown topic \"{t}\"");
+    }
+    let set = EvalSet::load_dir(&dir).map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
+    })?;
+    let grader = Grader::new(bank);
+    let report = grading::eval::evaluate(bank, &grader, &set, topic, settings.limits.min_answer_chars);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", grading::eval::render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let Some(q) = bank.get(id) else {
+        eprintln!("unknown question id \"{id}\" (see `drillbot bank stats` or the files in content/)");
+        return Ok(ExitCode::from(2));
+    };
+    let mut answer = String::new();
+    io::stdin()
+        .read_to_string(&mut answer)
+        .context("reading the answer from standard input (it must be UTF-8)")?;
+    let answer = answer.trim();
+    let (verdict, score, covered, contradicted) = if q.is_choice() {
+        match grading::parse_choice(q, answer) {
+            Some(picks) => {
+                let g = grading::grade_choice(q, &picks);
+                (g.verdict, g.score, Vec::new(), Vec::new())
+            }
+            None => anyhow::bail!("\"{id}\" is multiple choice: answer with letters such as B or A,C"),
+        }
+    } else {
+        let g = Grader::default().grade(q, answer, settings.limits.min_answer_chars);
+        (g.verdict, g.score, g.covered, g.contradicted)
+    };
+    let text_of = |i: &usize| q.points[*i].text.clone();
+    let missed: Vec<String> = (0..q.points.len())
+        .filter(|i| !covered.contains(i) && !contradicted.iter().any(|c| c.point == *i))
+        .map(|i| text_of(&i))
+        .collect();
+    let covered: Vec<String> = covered.iter().map(text_of).collect();
+    let contradicted: Vec<serde_json::Value> = contradicted
+        .iter()
+        .map(|c| serde_json::json!({"point": text_of(&c.point), "said": c.said}))
+        .collect();
+    if json {
+        let out = serde_json::json!({
+            "score": score,
+            "verdict": verdict.key(),
+            "covered": covered,
+            "missed": missed,
+            "contradicted": contradicted,
+            "term_list": grading::lint::is_term_list(answer),
+        });
+        println!("{out}");
+    } else {
+        println!("score: {score}\nverdict: {}", verdict.key());
+        for c in &covered {
+            println!("  ✓ {c}");
+        }
+        for m in &missed {
+            println!("  ✗ {m}");
+        }
+        for c in &contradicted {
+            println!("  ⚠ said \"{}\", but: {}", c["said"].as_str().unwrap_or(""), c["point"].as_str().unwrap_or(""));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Bank, KeyPoint, Location, Question, Topic};
-use crate::grading::normalize::normalize;
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +31,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(super) fn error(location: Location, message: String) -> Diagnostic {
+    /// An error at a place.
+    pub fn error(location: Location, message: String) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             location,
@@ -40,7 +40,8 @@ impl Diagnostic {
         }
     }
 
-    fn warning(location: Location, message: String) -> Diagnostic {
+    /// A warning at a place.
+    pub fn warning(location: Location, message: String) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             location,
@@ -96,6 +97,10 @@ struct RawPoint {
     weight: Option<Spanned<i64>>,
     #[serde(default)]
     phrases: Vec<String>,
+    #[serde(default)]
+    all: Vec<Vec<String>>,
+    #[serde(default)]
+    wrong: Vec<String>,
 }
 
 /// Checks every `*.toml` file in `dir`. Returns the bank when there is no error, and every diagnostic.
@@ -350,11 +355,6 @@ fn check_question(
     };
     let question = text_field(&rq.question, "question", d);
     let answer = text_field(&rq.answer, "answer", d);
-    let answer_loc = rq
-        .answer
-        .as_ref()
-        .map(|a| at(a.span().start))
-        .unwrap_or(qloc.clone());
 
     let mut correct = Vec::new();
     if !rq.choices.is_empty() {
@@ -434,7 +434,6 @@ fn check_question(
                 ),
             ));
         }
-        let model = normalize(&answer);
         for (i, rp) in rq.points.into_iter().enumerate() {
             let ploc = at(rp.span().start);
             let rp = rp.into_inner();
@@ -461,35 +460,20 @@ fn check_question(
             if rp.phrases.is_empty() {
                 err(d, &ploc, format!("{name}: key point {n} has no `phrases`"));
             }
-            for p in &rp.phrases {
-                if normalize(p).text.chars().filter(|c| *c != ' ').count() < 2 {
-                    err(
-                        d,
-                        &ploc,
-                        format!(
-                            "{name}: key point {n} phrase \"{p}\" is too short to match reliably"
-                        ),
-                    );
-                }
-            }
-            if !answer.is_empty()
-                && !rp.phrases.is_empty()
-                && !rp
-                    .phrases
-                    .iter()
-                    .any(|p| model.contains_phrase(&normalize(p)))
-            {
-                d.push(Diagnostic::warning(
-                    ploc.clone(),
-                    format!(
-                        "{name}: key point {n} (\"{text}\") is not covered by the model answer at {answer_loc}"
-                    ),
-                ));
+            if rp.all.iter().any(Vec::is_empty) {
+                err(
+                    d,
+                    &ploc,
+                    format!("{name}: key point {n} has an empty group in `all`"),
+                );
             }
             points.push(KeyPoint {
                 text,
                 weight,
                 phrases: rp.phrases,
+                all: rp.all,
+                wrong: rp.wrong,
+                location: ploc,
             });
         }
     }

@@ -47,8 +47,14 @@ pub struct KeyPoint {
     pub text: String,
     /// Relative weight, at least 1.
     pub weight: u32,
-    /// Accepted phrases; any one covers the point.
+    /// Accepted phrases; any one covers the point. `A & B` needs both parts in one clause.
     pub phrases: Vec<String>,
+    /// Further concepts the point needs: one phrase of every group must also be there.
+    pub all: Vec<Vec<String>>,
+    /// The myth this point corrects: an answer stating one of these does not get the point.
+    pub wrong: Vec<String>,
+    /// Where it is defined.
+    pub location: Location,
 }
 
 /// One question.

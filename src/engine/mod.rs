@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::bank::Bank;
+use crate::grading::Grader;
 use crate::command::{self, Command};
 use crate::i18n::{Lang, Msg};
 use crate::message::{ChatRef, Incoming, Outgoing, Reply, ReplyKind};
@@ -63,6 +64,7 @@ impl Ctx<'_> {
 /// The drill engine.
 pub struct Engine {
     bank: Bank,
+    grader: Grader,
     store: Store,
     defaults: ChatDefaults,
     limits: Limits,
@@ -72,6 +74,7 @@ impl Engine {
     /// Builds an engine over a bank and a store, with defaults for new chats and input limits.
     pub fn new(bank: Bank, store: Store, defaults: ChatDefaults, limits: Limits) -> Engine {
         Engine {
+            grader: Grader::new(&bank),
             bank,
             store,
             defaults,

@@ -8,6 +8,7 @@ use rand::seq::IndexedRandom;
 use super::{Ctx, Engine, Failure, Handled, chat_ref};
 use crate::bank::Question;
 use crate::command::Rating;
+use crate::grading::copy::{Shingles, copies_of_earlier};
 use crate::grading::normalize::normalize;
 use crate::grading::{self, Verdict};
 use crate::i18n::{Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
@@ -232,7 +233,7 @@ impl Engine {
             };
             grading::grade_choice(q, &picks)
         } else {
-            grading::grade_text(q, text, self.limits.min_answer_chars)
+            self.grader.grade(q, text, self.limits.min_answer_chars)
         };
         let after_peek = self.store.has_peeked(round.id, ctx.user.id)?;
         if after_peek {
@@ -337,16 +338,15 @@ impl Engine {
     ) -> Result<Option<Reply>, Failure> {
         let q = self.question(round)?;
         let answers = self.store.round_answers(round.id)?;
+        let shingles: Vec<Shingles> = answers
+            .iter()
+            .map(|a| Shingles::of(&normalize(&a.body)))
+            .collect();
+        let copies = copies_of_earlier(&shingles);
         let mut settled = Vec::with_capacity(answers.len());
-        let mut normalized = Vec::with_capacity(answers.len());
-        for a in &answers {
-            let norm = normalize(&a.body);
+        for (a, copied) in answers.iter().zip(copies) {
             let mut verdict = a.verdict;
-            if verdict == Verdict::Graded
-                && normalized
-                    .iter()
-                    .any(|earlier| grading::is_copy(&norm, earlier))
-            {
+            if verdict == Verdict::Graded && copied {
                 verdict = Verdict::CopiedMember;
             }
             let score = if verdict.earns_credit() { a.score } else { 0 };
@@ -357,7 +357,6 @@ impl Engine {
                 score,
                 points: points_for(score, q.difficulty),
             });
-            normalized.push(norm);
         }
         let lang = chat.settings.language;
         let mut results: Vec<ResultLine> = answers
@@ -380,7 +379,19 @@ impl Engine {
                             (c, m)
                         })
                 };
+                // The grader is deterministic: grading the text again names the myths it stated.
+                let contradicted = if q.is_choice() || s.verdict != Verdict::Graded {
+                    Vec::new()
+                } else {
+                    self.grader
+                        .grade(q, &a.body, self.limits.min_answer_chars)
+                        .contradicted
+                        .into_iter()
+                        .map(|c| (c.said.replace('&', "……"), q.points[c.point].text.clone()))
+                        .collect()
+                };
                 ResultLine {
+                    contradicted,
                     name: a.user_name.clone(),
                     score: s.score,
                     points: s.points,

@@ -1,12 +1,31 @@
-//! Grading: which key points an answer covers, its score 0-100, and the no-credit rules. Deterministic and
-//! explainable: a [`Grade`] lists the covered points, so the reveal can show covered and missed ones.
+//! Grading: which key points an answer states, its score 0-100, and the no-credit rules. Deterministic and
+//! explainable: a [`Grade`] lists the covered points and the contradicted ones, so the reveal can show what was
+//! covered, missed and said wrongly.
+//!
+//! The grader reads statements, not words (`content/README.md` tells bank authors how to use it):
+//! - a phrase counts only outside a negation scope (see `negation.rs`);
+//! - `A & B` needs both parts in one statement (a clause, with its asides), and a point's `all` groups must each be stated too;
+//! - a point's `wrong` phrases are the myth it corrects: stating one loses the point;
+//! - phrases that occur in the question's own text give no credit;
+//! - only distinct text that does not restate the question counts toward length, and a short answer or a bare
+//!   list of terms is capped;
+//! - copies of the model answer, one way or the other, earn nothing.
+//!
+//! Each question is prepared once ([`Prepared`]): its phrases normalised, its question text and model answer
+//! indexed. [`Grader`] holds the prepared bank.
 
+pub mod copy;
+pub mod eval;
+pub mod lint;
+mod negation;
 pub mod normalize;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::bank::Question;
-use normalize::{Normalized, normalize};
+use crate::bank::{Bank, Question};
+use copy::Shingles;
+use negation::{negated_bytes, units_of};
+use normalize::{Analyzed, analyze, find_phrase, normalize};
 
 /// Why an answer scored what it did. Stored in the database by [`Verdict::key`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +81,15 @@ impl Verdict {
     }
 }
 
+/// A point the answer contradicts: it stated the myth the point corrects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    /// Index of the key point.
+    pub point: usize,
+    /// The `wrong` phrase the answer stated, as written in the bank.
+    pub said: String,
+}
+
 /// The result of grading one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grade {
@@ -69,44 +97,379 @@ pub struct Grade {
     pub score: u8,
     /// Indexes of covered key points.
     pub covered: Vec<usize>,
+    /// Points whose myth the answer stated (never also covered).
+    pub contradicted: Vec<Contradiction>,
     /// Why.
     pub verdict: Verdict,
 }
 
-/// Grades a free-text answer against a question's key points.
-/// `min_chars` is the shortest answer (in meaningful characters) that can earn credit.
-pub fn grade_text(q: &Question, answer: &str, min_chars: usize) -> Grade {
-    let norm = normalize(answer);
-    let covered: Vec<usize> = q
-        .points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| {
-            p.phrases
-                .iter()
-                .any(|ph| norm.contains_phrase(&normalize(ph)))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let verdict = if norm.char_len() < min_chars {
-        Verdict::TooShort
-    } else if is_copy(&norm, &normalize(&q.answer)) {
-        Verdict::CopiedModel
-    } else {
-        Verdict::Graded
-    };
-    let total: u32 = q.points.iter().map(|p| p.weight).sum();
-    let got: u32 = covered.iter().map(|&i| q.points[i].weight).sum();
-    let score = if verdict.earns_credit() && total > 0 {
-        ((got * 100 + total / 2) / total) as u8
-    } else {
-        0
-    };
-    Grade {
-        score,
-        covered,
-        verdict,
+/// Text that is this many units long (a Chinese character 1, an English word about 2), not counting what
+/// repeats or restates the question, can earn full marks; shorter text is capped in proportion.
+const FULL_LENGTH_UNITS: f32 = 60.0;
+/// A bare list of terms earns at most this.
+const TERM_LIST_CAP: u8 = 20;
+/// A piece of text this long (in units) is a statement even without a statement word.
+const STATEMENT_UNITS: f32 = 10.0;
+/// An answer is a bare list when at least this share of it is terms, in at least `TERM_LIST_MIN` segments.
+const TERM_SHARE: f32 = 0.6;
+const TERM_LIST_MIN: usize = 5;
+
+/// A phrase: parts that must all be stated in one sentence (`A & B`), normalised.
+#[derive(Debug, Clone)]
+struct Pattern {
+    source: String,
+    parts: Vec<String>,
+}
+
+impl Pattern {
+    fn parse(source: &str) -> Pattern {
+        Pattern {
+            source: source.to_string(),
+            parts: source
+                .split('&')
+                .map(|p| normalize(p).text)
+                .filter(|p| !p.is_empty())
+                .collect(),
+        }
     }
+
+    /// Whether every part occurs in the question's own text (then it gives no credit).
+    fn is_in(&self, text: &str) -> bool {
+        !self.parts.is_empty() && self.parts.iter().all(|p| find_phrase(text, p).next().is_some())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PreparedPoint {
+    weight: u32,
+    /// Phrases not found in the question; one must be stated.
+    phrases: Vec<Pattern>,
+    /// Groups of which one phrase each must be stated too.
+    all: Vec<Vec<Pattern>>,
+    wrong: Vec<Pattern>,
+}
+
+/// A question prepared for grading: normalised phrases, the question's word pairs, the model's shingles.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    points: Vec<PreparedPoint>,
+    question_pairs: HashSet<(Token, Token)>,
+    model: Shingles,
+}
+
+/// A unit of text for the restatement test: a Chinese character or an English word.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Token {
+    Char(char),
+    Word(String),
+}
+
+fn tokens(text: &str) -> Vec<(Token, f32)> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            out.push((Token::Word(std::mem::take(&mut word)), 2.0));
+        }
+        if c != ' ' {
+            out.push((Token::Char(c), 1.0));
+        }
+    }
+    out
+}
+
+fn pairs(text: &str) -> HashSet<(Token, Token)> {
+    let t = tokens(text);
+    t.windows(2).map(|w| (w[0].0.clone(), w[1].0.clone())).collect()
+}
+
+/// An answer, analysed once.
+struct Reading {
+    analyzed: Analyzed,
+    negated: Vec<bool>,
+    /// The answer without its code blocks, when it has any (code is not a list of terms).
+    prose: Option<Box<Reading>>,
+}
+
+/// Text without its fenced code blocks.
+fn without_code(text: &str) -> String {
+    text.split("```").step_by(2).collect::<Vec<_>>().join("\n")
+}
+
+impl Reading {
+    fn new(answer: &str) -> Reading {
+        let analyzed = analyze(answer);
+        let negated = negated_bytes(&analyzed);
+        let prose = answer.contains("```").then(|| {
+            let prose = without_code(answer);
+            let analyzed = analyze(&prose);
+            Box::new(Reading {
+                negated: Vec::new(),
+                analyzed,
+                prose: None,
+            })
+        });
+        Reading {
+            analyzed,
+            negated,
+            prose,
+        }
+    }
+
+    /// The statement a byte is in: its clause's statement, split further at a contrast (`而`, `但`, `whereas`,
+    /// `but` …), so that "交换机在二层而路由器在三层" is two statements.
+    fn statement_at(&self, pos: usize) -> (usize, usize) {
+        let cl = &self.analyzed.clauses;
+        let i = cl.partition_point(|c| c.end <= pos);
+        let Some(c) = cl.get(i) else {
+            return (usize::MAX, 0);
+        };
+        let text = &self.analyzed.text;
+        let contrasts = CONTRASTS
+            .iter()
+            .flat_map(|w| find_phrase(&text[c.start..pos], w))
+            .filter(|&k| {
+                let at = c.start + k;
+                !NOT_CONTRASTS.iter().any(|n| {
+                    find_phrase(n, "而")
+                        .chain(find_phrase(n, "但"))
+                        .any(|off| at >= off && text.is_char_boundary(at - off) && text[at - off..].starts_with(n))
+                })
+            })
+            .count();
+        (c.statement, contrasts)
+    }
+
+    /// Whether the pattern is stated: every part outside a negation, all in one statement (a clause with its
+    /// asides).
+    fn states(&self, p: &Pattern) -> bool {
+        let text = &self.analyzed.text;
+        let mut common: Option<HashSet<(usize, usize)>> = None;
+        for part in &p.parts {
+            let sentences: HashSet<(usize, usize)> = find_phrase(text, part)
+                .filter(|&pos| !self.negated[pos])
+                .map(|pos| self.statement_at(pos))
+                .collect();
+            let next = match common {
+                None => sentences,
+                Some(c) => c.intersection(&sentences).copied().collect(),
+            };
+            if next.is_empty() {
+                return false;
+            }
+            common = Some(next);
+        }
+        common.is_some()
+    }
+
+    /// Distinct clauses (a repeated clause counts once).
+    fn distinct_clauses(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.analyzed
+            .clauses
+            .iter()
+            .map(|c| &self.analyzed.text[c.start..c.end])
+            .filter(|c| seen.insert(*c))
+            .collect()
+    }
+
+    /// Units of distinct text.
+    fn distinct_units(&self) -> f32 {
+        self.distinct_clauses().iter().map(|c| units_of(c)).sum()
+    }
+
+    /// Units of distinct text that does not restate the question (a token next to the same neighbour as in
+    /// the question is a restatement).
+    fn own_units(&self, question: &HashSet<(Token, Token)>) -> f32 {
+        let mut total = 0.0;
+        for clause in self.distinct_clauses() {
+            let t = tokens(clause);
+            for (i, (tok, u)) in t.iter().enumerate() {
+                let with_prev = i > 0 && question.contains(&(t[i - 1].0.clone(), tok.clone()));
+                let with_next =
+                    i + 1 < t.len() && question.contains(&(tok.clone(), t[i + 1].0.clone()));
+                if !with_prev && !with_next {
+                    total += u;
+                }
+            }
+        }
+        total
+    }
+
+    /// Whether the answer is mostly a bare list of terms: most of its text is in short pieces (between any
+    /// punctuation) without a word that makes a statement of them.
+    fn is_term_list(&self) -> bool {
+        if let Some(prose) = &self.prose {
+            return prose.is_term_list();
+        }
+        let text = &self.analyzed.text;
+        let (mut pieces, mut total, mut terms) = (0, 0.0, 0.0);
+        for &(s, e) in &self.analyzed.segments {
+            let piece = &text[s..e];
+            let u = units_of(piece);
+            pieces += 1;
+            total += u;
+            if u < STATEMENT_UNITS && !makes_statement(piece) {
+                terms += u;
+            }
+        }
+        pieces >= TERM_LIST_MIN && total > 0.0 && terms >= TERM_SHARE * total
+    }
+}
+
+/// Words that begin a contrasting statement inside a clause.
+const CONTRASTS: &[&str] = &["而", "但", "whereas", "while", "but", "however", "相反", "反之"];
+/// Words with `而` or `但` that continue a statement rather than contrast.
+const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但"];
+
+/// Words that make a piece of text a statement rather than a term: verbs, copulas, particles, connectives.
+const STATEMENT_WORDS_ZH: &str = "的是了在会把被就要让给能可用来时后先再不没对将从到由比更而但如若则即才还也都会需通";
+const STATEMENT_WORDS_EN: &[&str] = &[
+    "is", "are", "was", "be", "can", "will", "do", "doe", "has", "have", "to", "so", "becaus", "when",
+    "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "onc", "each",
+];
+
+fn makes_statement(piece: &str) -> bool {
+    piece.chars().any(|c| STATEMENT_WORDS_ZH.contains(c))
+        || piece.split(' ').any(|w| STATEMENT_WORDS_EN.contains(&w))
+}
+
+impl Prepared {
+    /// Prepares a question. Multiple-choice questions have no points and are graded by letter.
+    pub fn new(q: &Question) -> Prepared {
+        let question_text = normalize(&q.question).text;
+        let active = |phrases: &[String]| -> Vec<Pattern> {
+            phrases
+                .iter()
+                .map(|p| Pattern::parse(p))
+                .filter(|p| !p.parts.is_empty() && !p.is_in(&question_text))
+                .collect()
+        };
+        let points = q
+            .points
+            .iter()
+            .map(|p| PreparedPoint {
+                weight: p.weight,
+                phrases: active(&p.phrases),
+                all: p.all.iter().map(|g| active(g)).collect(),
+                wrong: p
+                    .wrong
+                    .iter()
+                    .map(|w| Pattern::parse(w))
+                    .filter(|w| !w.parts.is_empty())
+                    .collect(),
+            })
+            .collect();
+        Prepared {
+            points,
+            question_pairs: pairs(&question_text),
+            model: Shingles::of(&normalize(&q.answer)),
+        }
+    }
+
+    /// Grades a free-text answer. `min_chars` is the shortest answer (in distinct meaningful characters) that
+    /// can earn credit.
+    pub fn grade(&self, answer: &str, min_chars: usize) -> Grade {
+        let reading = Reading::new(answer);
+        let (covered, contradicted) = self.coverage(&reading);
+        let normalized = normalize(answer);
+        let verdict = if (reading.distinct_units() as usize) < min_chars {
+            Verdict::TooShort
+        } else if copy::is_copy(&Shingles::of(&normalized), &self.model) {
+            Verdict::CopiedModel
+        } else {
+            Verdict::Graded
+        };
+        let total: u32 = self.points.iter().map(|p| p.weight).sum();
+        let got: u32 = covered.iter().map(|&i| self.points[i].weight).sum();
+        let mut score = if verdict.earns_credit() && total > 0 {
+            ((got * 100 + total / 2) / total) as u8
+        } else {
+            0
+        };
+        let own = reading.own_units(&self.question_pairs);
+        let length_cap = (100.0 * own / FULL_LENGTH_UNITS).round().min(100.0) as u8;
+        score = score.min(length_cap);
+        if reading.is_term_list() {
+            score = score.min(TERM_LIST_CAP);
+        }
+        Grade {
+            score,
+            covered,
+            contradicted,
+            verdict,
+        }
+    }
+}
+
+impl Prepared {
+    fn coverage(&self, reading: &Reading) -> (Vec<usize>, Vec<Contradiction>) {
+        let mut covered = Vec::new();
+        let mut contradicted = Vec::new();
+        for (i, p) in self.points.iter().enumerate() {
+            if let Some(w) = p.wrong.iter().find(|w| reading.states(w)) {
+                contradicted.push(Contradiction {
+                    point: i,
+                    said: w.source.clone(),
+                });
+                continue;
+            }
+            let stated = |group: &[Pattern]| group.iter().any(|ph| reading.states(ph));
+            if stated(&p.phrases) && p.all.iter().all(|g| stated(g)) {
+                covered.push(i);
+            }
+        }
+        (covered, contradicted)
+    }
+
+    /// The points a text states and the ones it contradicts, with no length cap or copy rule (for checking
+    /// the bank against its own model answers).
+    pub fn statements(&self, text: &str) -> (Vec<usize>, Vec<Contradiction>) {
+        self.coverage(&Reading::new(text))
+    }
+
+    /// Whether a phrase is inert for this question: all its parts occur in the question text.
+    pub fn restates_question(q: &Question, phrase: &str) -> bool {
+        Pattern::parse(phrase).is_in(&normalize(&q.question).text)
+    }
+}
+
+/// The bank's questions, prepared for grading once.
+#[derive(Debug, Clone, Default)]
+pub struct Grader {
+    prepared: HashMap<String, Prepared>,
+}
+
+impl Grader {
+    /// Prepares every free-text question of a bank.
+    pub fn new(bank: &Bank) -> Grader {
+        Grader {
+            prepared: bank
+                .questions()
+                .iter()
+                .filter(|q| !q.is_choice())
+                .map(|q| (q.id.clone(), Prepared::new(q)))
+                .collect(),
+        }
+    }
+
+    /// Grades a free-text answer to `q` (prepared now if the bank given to [`Grader::new`] lacked it).
+    pub fn grade(&self, q: &Question, answer: &str, min_chars: usize) -> Grade {
+        match self.prepared.get(&q.id) {
+            Some(p) => p.grade(answer, min_chars),
+            None => Prepared::new(q).grade(answer, min_chars),
+        }
+    }
+}
+
+/// Grades a free-text answer against a question's key points, preparing the question on the way (the engine
+/// uses a [`Grader`] instead).
+pub fn grade_text(q: &Question, answer: &str, min_chars: usize) -> Grade {
+    Prepared::new(q).grade(answer, min_chars)
 }
 
 /// Reads the chosen letters of a multiple-choice answer (`B`, `a, c`, `AC`, `选 B`).
@@ -136,6 +499,7 @@ pub fn grade_choice(q: &Question, picks: &[usize]) -> Grade {
     Grade {
         score: if right { 100 } else { 0 },
         covered: picks.to_vec(),
+        contradicted: Vec::new(),
         verdict: if right {
             Verdict::ChoiceRight
         } else {
@@ -144,45 +508,24 @@ pub fn grade_choice(q: &Question, picks: &[usize]) -> Grade {
     }
 }
 
-/// Length of the character shingles used to compare texts.
-const SHINGLE: usize = 5;
-
-fn shingles(n: &Normalized) -> Vec<String> {
-    let chars: Vec<char> = n.text.chars().filter(|c| *c != ' ').collect();
-    if chars.len() < SHINGLE {
-        return vec![chars.into_iter().collect()];
-    }
-    chars.windows(SHINGLE).map(|w| w.iter().collect()).collect()
-}
-
-/// Whether `answer` is (almost all) a copy of `source`: the two are equal after normalisation, or at least
-/// 80% of the answer's 5-character shingles occur in the source. Used against the model answer and against
-/// earlier answers of other members.
-pub fn is_copy(answer: &Normalized, source: &Normalized) -> bool {
-    let a: String = answer.text.chars().filter(|c| *c != ' ').collect();
-    let s: String = source.text.chars().filter(|c| *c != ' ').collect();
-    if a.is_empty() {
-        return false;
-    }
-    if a == s {
-        return true;
-    }
-    if a.chars().count() < 20 {
-        return false;
-    }
-    let source_set: HashSet<String> = shingles(source).into_iter().collect();
-    let answer_shingles = shingles(answer);
-    let shared = answer_shingles
-        .iter()
-        .filter(|s| source_set.contains(*s))
-        .count();
-    shared * 5 >= answer_shingles.len() * 4
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bank::{KeyPoint, Location, Question};
+
+    fn point(text: &str, weight: u32, phrases: &[&str]) -> KeyPoint {
+        KeyPoint {
+            text: text.into(),
+            weight,
+            phrases: phrases.iter().map(|p| p.to_string()).collect(),
+            all: vec![],
+            wrong: vec![],
+            location: Location {
+                file: "x".into(),
+                line: 1,
+            },
+        }
+    }
 
     fn question() -> Question {
         Question {
@@ -190,24 +533,12 @@ mod tests {
             topic: "network".into(),
             difficulty: 2,
             tags: vec!["tcp".into()],
-            question: "TCP 三次握手？".into(),
+            question: "TCP 建立连接的过程是怎样的？".into(),
             answer: "客户端发送 SYN，服务端回复 SYN+ACK，客户端再发送 ACK；这样双方都确认了对方的初始序列号 ISN。".into(),
             points: vec![
-                KeyPoint {
-                    text: "三次握手".into(),
-                    weight: 2,
-                    phrases: vec!["三次握手".into(), "three-way handshake".into(), "syn".into()],
-                },
-                KeyPoint {
-                    text: "同步初始序列号".into(),
-                    weight: 1,
-                    phrases: vec!["序列号".into(), "isn".into(), "sequence number".into()],
-                },
-                KeyPoint {
-                    text: "防止旧连接".into(),
-                    weight: 1,
-                    phrases: vec!["旧连接".into(), "历史连接".into(), "old connection".into()],
-                },
+                point("三次握手", 2, &["三次握手", "three-way handshake", "syn"]),
+                point("同步初始序列号", 1, &["序列号", "isn", "sequence number"]),
+                point("防止旧连接", 1, &["旧连接", "历史连接", "old connection"]),
             ],
             choices: vec![],
             correct: vec![],
@@ -220,11 +551,17 @@ mod tests {
         }
     }
 
+    const FULL: &str = "客户端先发一个同步报文，服务端确认后也发自己的同步报文，客户端再确认，一共三次握手。\
+                        这样双方都交换并确认了各自的初始序列号，而且能避免网络里滞留的历史连接请求被误建立。";
+
     #[test]
     fn score_is_the_weighted_share_of_covered_points() {
+        let g = grade_text(&question(), FULL, 10);
+        assert_eq!(g.covered, vec![0, 1, 2]);
+        assert_eq!(g.score, 100);
         let g = grade_text(
             &question(),
-            "TCP 通过 three-way handshake 建立连接，同步双方的 ISN。",
+            "TCP 通过 three-way handshake 建立连接，在这个过程里面双方会同步彼此的 ISN，这是可靠传输的基础。",
             10,
         );
         assert_eq!(g.covered, vec![0, 1]);
@@ -237,9 +574,98 @@ mod tests {
         let q = question();
         assert_eq!(grade_text(&q, "三次握手", 10).verdict, Verdict::TooShort);
         assert_eq!(grade_text(&q, "三次握手", 10).score, 0);
+        // Repeating a clause does not make an answer longer.
+        let repeated = "三次握手，三次握手，三次握手，三次握手";
+        assert_eq!(grade_text(&q, repeated, 10).verdict, Verdict::TooShort);
         let copied = grade_text(&q, &q.answer.clone(), 10);
         assert_eq!(copied.verdict, Verdict::CopiedModel);
         assert_eq!(copied.score, 0);
+        let padded = format!("{}另外 UDP 没有连接的概念，适合视频通话这类场景。", q.answer);
+        assert_eq!(grade_text(&q, &padded, 10).verdict, Verdict::CopiedModel);
+    }
+
+    #[test]
+    fn a_negated_phrase_covers_nothing() {
+        let q = question();
+        let g = grade_text(
+            &q,
+            "建立连接并不需要三次握手，也没有什么序列号要同步，更不用担心历史连接，直接发数据就行了。",
+            10,
+        );
+        assert!(g.covered.is_empty(), "{g:?}");
+        let g = grade_text(
+            &q,
+            "It is not a three-way handshake and there is no sequence number: the client just sends data.",
+            10,
+        );
+        assert!(g.covered.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn a_wrong_phrase_loses_the_point_and_is_reported() {
+        let mut q = question();
+        q.points[1].wrong = vec!["序列号 & 从 0 开始".into()];
+        let g = grade_text(
+            &q,
+            "三次握手的时候双方的序列号都是从 0 开始的，这样最简单，也能防止历史连接被误建立。",
+            10,
+        );
+        assert_eq!(g.covered, vec![0, 2]);
+        assert_eq!(
+            g.contradicted,
+            vec![Contradiction {
+                point: 1,
+                said: "序列号 & 从 0 开始".into()
+            }]
+        );
+        // Stated as a myth, it is not a contradiction.
+        let g = grade_text(&q, "有人误以为序列号从 0 开始，其实三次握手时双方各自随机选择初始序列号。", 10);
+        assert!(g.contradicted.is_empty(), "{g:?}");
+        assert_eq!(g.covered, vec![0, 1]);
+    }
+
+    #[test]
+    fn all_groups_and_same_sentence_parts_are_required() {
+        let mut q = question();
+        q.points[2].phrases = vec!["连接 & 失效".into()];
+        q.points[2].all = vec![vec!["服务端".into(), "server".into()]];
+        let apart = "客户端和服务端进行三次握手交换序列号。网络里的请求可能已经失效了。之后才建立连接。";
+        assert!(!grade_text(&q, apart, 10).covered.contains(&2));
+        let together = "三次握手交换序列号，也防止已经失效的连接请求突然到达服务端，被服务端误当成新请求。";
+        assert!(grade_text(&q, together, 10).covered.contains(&2));
+        let no_server = "三次握手交换序列号，也防止已经失效的连接请求突然到达，而被误当成新请求来处理。";
+        assert!(!grade_text(&q, no_server, 10).covered.contains(&2));
+    }
+
+    #[test]
+    fn phrases_from_the_question_give_no_credit() {
+        let mut q = question();
+        q.points[0].phrases.push("建立连接".into());
+        let g = grade_text(&q, "TCP 建立连接的过程就是建立连接，建立连接以后就可以通信了，大概就是这样的一个过程。", 10);
+        assert!(g.covered.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn restating_the_question_and_listing_terms_are_capped() {
+        let q = question();
+        let restated = grade_text(&q, "TCP 建立连接的过程是怎样的呢？TCP 建立连接有三次握手的过程。", 10);
+        assert!(restated.score <= 30, "{restated:?}");
+        let list = grade_text(&q, "关键词：三次握手、SYN、ACK、ISN、序列号、历史连接、半连接队列", 10);
+        assert_eq!(list.covered, vec![0, 1, 2]);
+        assert!(list.score <= TERM_LIST_CAP, "{list:?}");
+    }
+
+    #[test]
+    fn english_word_forms_and_traditional_characters_count() {
+        let q = question();
+        let g = grade_text(
+            &q,
+            "The three-way handshakes synchronise both sides' sequence numbers, and stop old connections from being accepted by mistake.",
+            10,
+        );
+        assert_eq!(g.covered, vec![0, 1, 2]);
+        let g = grade_text(&q, "三次握手之後雙方確認了序列號，還可以避免歷史連接被誤建立，這就是原因所在。", 10);
+        assert_eq!(g.covered, vec![0, 1, 2]);
     }
 
     #[test]

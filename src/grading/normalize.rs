@@ -1,59 +1,237 @@
 //! Text normalisation for matching answers against key-point phrases.
 //!
-//! Full-width characters become half-width, letters become lower case, common traditional characters become
-//! simplified, and every run of punctuation or spaces becomes a single space between ASCII words and nothing
-//! elsewhere. So `TIME_WAIT`, `time-wait` and `Ｔｉｍｅ Ｗａｉｔ` all read `time wait`, and `三 次 握 手` reads `三次握手`.
-
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-/// Traditional characters common in technical writing, and their simplified forms (same order).
-const TRADITIONAL: &str = "網絡連線進協議據數庫緩鎖記憶體態層傳輸應請響務發開關閉異資內檔對讀寫時間隊實現點類變個們這還會為與區別優勢單雙邏輯節統計機號碼標題頭決斷滿擁認證確環處樣並執結構樹葉從複製過鍵將儲條調試導負載門戶長釋獲礎熱擊歸併產際義麼頁驗權設備視圖書檢詢聯動靜錄溝講說話語譯訪問紀錯誤報讓則壓縮寬頻遲隨選擇啟終嗎運營維護雜塊鏈組織級階歷紅棧衝達遞參屬繼裝飾疊殺屍兒臨誌虛擬換髒復範圍樂觀緒橋攔轉審離總蓋飽穩閾丟棄絕頸輪湊訊觸邊緣搶佔鬆綁紮創銷毀繫係";
-const SIMPLIFIED: &str = "网络连线进协议据数库缓锁记忆体态层传输应请响务发开关闭异资内档对读写时间队实现点类变个们这还会为与区别优势单双逻辑节统计机号码标题头决断满拥认证确环处样并执结构树叶从复制过键将储条调试导负载门户长释获础热击归并产际义么页验权设备视图书检询联动静录沟讲说话语译访问纪错误报让则压缩宽频迟随选择启终吗运营维护杂块链组织级阶历红栈冲达递参属继装饰叠杀尸儿临志虚拟换脏复范围乐观绪桥拦转审离总盖饱稳阈丢弃绝颈轮凑讯触边缘抢占松绑扎创销毁系系";
-
-fn simplified_map() -> &'static HashMap<char, char> {
-    static MAP: OnceLock<HashMap<char, char>> = OnceLock::new();
-    MAP.get_or_init(|| TRADITIONAL.chars().zip(SIMPLIFIED.chars()).collect())
-}
+//! Full-width characters become half-width, traditional characters become simplified (the `fast2s` table),
+//! letters become lower case, English words are reduced to a light stem (`cached`, `caching`, `caches` all read
+//! `cach`; `closer` and `closed` read `clos`), `n't` reads `not`, and every run of punctuation or spaces becomes
+//! a single space between ASCII words and nothing elsewhere. So `TIME_WAIT`, `time-wait` and `Ｔｉｍｅ Ｗａｉｔ`
+//! all read the same, and `三 次 握 手` reads `三次握手`.
+//!
+//! [`analyze`] also keeps where each sentence, clause and segment of the text begins, which the grader needs
+//! to find negation scopes and term lists; [`normalize`] is the text alone.
 
 /// Text after normalisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Normalized {
-    /// The normalised text: lower case, half-width, simplified; single spaces only between ASCII words.
+    /// The normalised text: lower case, half-width, simplified, stemmed; single spaces only between ASCII
+    /// words.
     pub text: String,
+}
+
+/// How a run of text ended: the punctuation between it and the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Break {
+    /// A sentence end: `。！？；`, `.` before a space, a new line.
+    Sentence,
+    /// A clause end inside a sentence: commas.
+    Clause,
+    /// An aside opens or closes: parentheses. It ends a negation's scope but not a statement.
+    Aside,
+    /// A colon: a clause end that introduces what follows.
+    Colon,
+}
+
+/// A clause of the normalised text: `text[start..end]`, and how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// The statement it belongs to (0-based): clauses joined only by an aside (parentheses) are one
+    /// statement; a comma, a colon or a sentence end begins the next.
+    pub statement: usize,
+    /// What ended it (`Sentence` for the last one).
+    pub ended_by: Break,
+}
+
+/// Normalised text with its clauses and its list segments (runs between list separators such as `、`, `/`
+/// and commas, clause breaks, and spaces between Chinese words: the items of a list).
+#[derive(Debug, Clone, Default)]
+pub struct Analyzed {
+    /// The normalised text.
+    pub text: String,
+    /// Clauses in order; they cover every byte of `text` that is not a separating space.
+    pub clauses: Vec<Span>,
+    /// Byte ranges of list segments.
+    pub segments: Vec<(usize, usize)>,
 }
 
 fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
+/// Full-width to half-width, ideographic space to space.
+fn fold_width(raw: char) -> char {
+    match raw {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(raw as u32 - 0xFEE0).unwrap_or(raw),
+        '\u{3000}' => ' ',
+        _ => raw,
+    }
+}
+
+/// The light stem of an English word: a plural or verb ending and a final `e` are dropped, so the forms of
+/// one word meet (`cache`, `cached`, `caches`, `caching` -> `cach`; `close`, `closer`, `closing` -> `clos`).
+/// Words with digits are kept as they are; words of four letters lose only a plural `s` (`keys`, `logs`).
+pub fn stem(word: &str) -> String {
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) || word.len() < 4 {
+        return word.to_string();
+    }
+    if word.len() == 4 {
+        let keep = !word.ends_with('s') || ["ss", "us", "is"].iter().any(|x| word.ends_with(x));
+        return if keep { word } else { &word[..3] }.to_string();
+    }
+    let mut w = word;
+    if let Some(base) = w.strip_suffix("ies") {
+        return format!("{base}i");
+    }
+    for suffix in ["ing", "ed", "er", "es", "s"] {
+        if suffix == "s" && (w.ends_with("ss") || w.ends_with("us") || w.ends_with("is")) {
+            continue;
+        }
+        if let Some(base) = w.strip_suffix(suffix)
+            && base.len() >= 3
+        {
+            w = base;
+            break;
+        }
+    }
+    let w = w.strip_suffix('e').filter(|b| b.len() >= 3).unwrap_or(w);
+    let w = w.strip_suffix('y').map_or(w.to_string(), |b| format!("{b}i"));
+    // A doubled final consonant from -ing/-ed (`running`, `stopped`) reads as one.
+    let bytes = w.as_bytes();
+    let n = bytes.len();
+    if n >= 4 && bytes[n - 1] == bytes[n - 2] && !b"aeiouls".contains(&bytes[n - 1]) {
+        return w[..n - 1].to_string();
+    }
+    w
+}
+
 /// Normalises text for matching.
 pub fn normalize(input: &str) -> Normalized {
-    let map = simplified_map();
-    let mut text = String::with_capacity(input.len());
+    Normalized {
+        text: analyze(input).text,
+    }
+}
+
+/// What a punctuation character does to the structure, given its neighbours.
+fn break_of(c: char, prev: Option<char>, next: Option<char>) -> Option<Break> {
+    let between_words = prev.is_some_and(is_word) && next.is_some_and(is_word);
+    match c {
+        '\n' | '。' | '！' | '？' | '；' => Some(Break::Sentence),
+        '.' | '!' | '?' | ';' if !between_words => Some(Break::Sentence),
+        '，' => Some(Break::Clause),
+        '（' | '）' | '(' | ')' | '【' | '】' => Some(Break::Aside),
+        ',' if !between_words => Some(Break::Clause),
+        '：' => Some(Break::Colon),
+        ':' if !between_words && next.is_none_or(|n| n.is_whitespace()) => Some(Break::Colon),
+        _ => None,
+    }
+}
+
+/// Normalises text and records its sentences, clauses and list segments.
+pub fn analyze(input: &str) -> Analyzed {
+    let folded: String = input.chars().map(fold_width).collect();
+    let simplified = fast2s::convert(&folded).to_lowercase();
+    let simplified = simplified
+        .replace("n't", " not")
+        .replace("n\u{2019}t", " not")
+        .replace("cannot", "can not");
+    let chars: Vec<char> = simplified.chars().collect();
+
+    let mut out = Analyzed::default();
+    let mut word = String::new();
     let mut pending_space = false;
-    let mut last: Option<char> = None;
-    for raw in input.chars() {
-        let c = match raw {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(raw as u32 - 0xFEE0).unwrap_or(raw),
-            '\u{3000}' => ' ',
-            _ => raw,
-        };
-        let c = *map.get(&c).unwrap_or(&c);
-        for c in c.to_lowercase() {
-            if c.is_alphanumeric() {
-                if pending_space && last.is_some_and(is_word) && is_word(c) {
-                    text.push(' ');
+    let mut clause_start = 0;
+    let mut statement = 0;
+    let mut segment_start: Option<usize> = None;
+
+    fn flush(out: &mut Analyzed, word: &mut String, pending_space: &mut bool) {
+        if word.is_empty() {
+            return;
+        }
+        if *pending_space && out.text.chars().next_back().is_some_and(is_word) {
+            out.text.push(' ');
+        }
+        *pending_space = false;
+        out.text.push_str(&stem(word));
+        word.clear();
+    }
+
+    for (i, &c) in chars.iter().enumerate() {
+        if is_word(c) {
+            if segment_start.is_none() {
+                if pending_space && out.text.chars().next_back().is_some_and(is_word) {
+                    // The separating space is pushed with the word; the segment starts after it.
+                    segment_start = Some(out.text.len() + 1);
+                } else {
+                    segment_start = Some(out.text.len());
                 }
-                pending_space = false;
-                text.push(c);
-                last = Some(c);
-            } else {
-                pending_space = true;
+            }
+            word.push(c);
+            continue;
+        }
+        flush(&mut out, &mut word, &mut pending_space);
+        if c.is_alphanumeric() {
+            if segment_start.is_none() {
+                segment_start = Some(out.text.len());
+            }
+            pending_space = false;
+            out.text.push(c);
+            continue;
+        }
+        // A list separator or a clause break ends a segment (a list item); so does a space between two
+        // Chinese characters. Other punctuation (`.`, `_`, brackets, a space around an English word) does not.
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let between_chinese = c.is_whitespace()
+            && prev.is_some_and(|p| !p.is_ascii() && p.is_alphanumeric())
+            && next.is_some_and(|n| !n.is_ascii() && n.is_alphanumeric());
+        let ends_segment = between_chinese
+            || matches!(c, '、' | '/' | '|' | '｜')
+            || matches!(break_of(c, prev, next), Some(Break::Sentence | Break::Clause | Break::Colon));
+        if ends_segment
+            && let Some(s) = segment_start.take()
+            && out.text.len() > s
+        {
+            out.segments.push((s, out.text.len()));
+        }
+        pending_space = true;
+        if let Some(b) = break_of(c, prev, next)
+            && out.text.len() > clause_start
+        {
+            out.clauses.push(Span {
+                start: clause_start,
+                end: out.text.len(),
+                statement,
+                ended_by: b,
+            });
+            clause_start = out.text.len();
+            if b != Break::Aside {
+                statement += 1;
             }
         }
     }
-    Normalized { text }
+    flush(&mut out, &mut word, &mut pending_space);
+    if let Some(s) = segment_start.take()
+        && out.text.len() > s
+    {
+        out.segments.push((s, out.text.len()));
+    }
+    if out.text.len() > clause_start {
+        out.clauses.push(Span {
+            start: clause_start,
+            end: out.text.len(),
+            statement,
+            ended_by: Break::Sentence,
+        });
+    }
+    // A clause that starts on the space between two ASCII words begins after it.
+    for cl in &mut out.clauses {
+        if out.text[cl.start..].starts_with(' ') {
+            cl.start += 1;
+        }
+    }
+    out
 }
 
 impl Normalized {
@@ -63,29 +241,28 @@ impl Normalized {
     }
 
     /// Whether the phrase occurs in this text. English words match whole words only (`air` is not in
-    /// `chair`), with an optional plural `s`/`es` at the end.
+    /// `chair`); word forms meet through [`stem`].
     pub fn contains_phrase(&self, phrase: &Normalized) -> bool {
-        let p = phrase.text.as_str();
-        if p.is_empty() {
-            return false;
-        }
-        let starts_word = p.chars().next().is_some_and(is_word);
-        let ends_word = p.chars().next_back().is_some_and(is_word);
-        self.text.match_indices(p).any(|(start, _)| {
-            let before = self.text[..start].chars().next_back();
-            if starts_word && before.is_some_and(is_word) {
-                return false;
-            }
-            let rest = &self.text[start + p.len()..];
-            if !ends_word || !rest.chars().next().is_some_and(is_word) {
-                return true;
-            }
-            ["s", "es"].iter().any(|suffix| {
-                rest.strip_prefix(suffix)
-                    .is_some_and(|r| !r.chars().next().is_some_and(is_word))
-            })
-        })
+        find_phrase(&self.text, &phrase.text).next().is_some()
     }
+}
+
+/// Byte offsets where `phrase` (normalised) occurs in `text` (normalised), whole ASCII words only.
+pub fn find_phrase<'a>(text: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let starts_word = phrase.chars().next().is_some_and(is_word);
+    let ends_word = phrase.chars().next_back().is_some_and(is_word);
+    let matches = (!phrase.is_empty()).then(|| text.match_indices(phrase));
+    matches.into_iter().flatten().filter_map(move |(start, _)| {
+        let before = text[..start].chars().next_back();
+        if starts_word && before.is_some_and(is_word) {
+            return None;
+        }
+        let after = text[start + phrase.len()..].chars().next();
+        if ends_word && after.is_some_and(is_word) {
+            return None;
+        }
+        Some(start)
+    })
 }
 
 #[cfg(test)]
@@ -106,17 +283,56 @@ mod tests {
     }
 
     #[test]
-    fn english_matches_whole_words_with_plurals() {
+    fn english_matches_whole_words_and_word_forms_meet() {
         assert!(!has("a chair", "air"));
         assert!(has("hot air", "air"));
         assert!(has("three-way handshakes", "three-way handshake"));
-        assert!(!has("handshaker", "handshake"));
+        assert!(has("keys and logs", "key log"));
         assert!(has("使用GIL锁", "gil"));
+        assert!(has("the page is cached", "cache"));
+        assert!(has("caching pages", "cache page"));
+        assert!(has("the active closer waits", "active close"));
+        assert!(has("it closed the socket", "close"));
+        assert!(has("two queries", "query"));
+        assert!(has("stopped threads", "stop thread"));
+        assert!(has("many processes", "process"));
+        assert!(!has("a processor", "process"));
+    }
+
+    #[test]
+    fn contractions_read_as_not() {
+        assert_eq!(normalize("doesn't").text, "do not");
+        assert_eq!(normalize("It can't").text, "it can not");
+        assert_eq!(normalize("cannot").text, "can not");
     }
 
     #[test]
     fn traditional_characters_match_simplified_phrases() {
         assert!(has("三次握手建立連線", "连线"));
         assert!(has("網絡協議", "网络协议"));
+        // Characters the earlier hand-made table lacked.
+        assert!(has("之後沒有來回，裡面無狀態", "之后没有来回，里面无状态"));
+    }
+
+    #[test]
+    fn clauses_and_sentences_follow_the_punctuation() {
+        let a = analyze("不是三次握手，而是两次。TCP is reliable, UDP is not. GIL（全局锁）版本 3.5 可用");
+        let texts: Vec<&str> = a.clauses.iter().map(|c| &a.text[c.start..c.end]).collect();
+        assert_eq!(
+            texts,
+            ["不是三次握手", "而是两次", "tcp is reliabl", "udp is not", "gil", "全局锁", "版本35可用"]
+        );
+        let statements: Vec<usize> = a.clauses.iter().map(|c| c.statement).collect();
+        assert_eq!(statements, [0, 1, 2, 3, 4, 4, 4]);
+    }
+
+    #[test]
+    fn segments_split_lists_at_every_separator() {
+        let a = analyze("关键词：SYN、ACK/ISN、半连接队列 全连接队列, the sequence number；用 TCP 协议 (os.fork)");
+        let segs: Vec<&str> = a.segments.iter().map(|&(s, e)| &a.text[s..e]).collect();
+        assert_eq!(
+            segs,
+            ["关键词", "syn", "ack", "isn", "半连接队列", "全连接队列", "the sequence number", "用tcp协议 os fork"]
+        );
     }
 }

@@ -140,6 +140,9 @@ fn result_line(s: &mut String, r: &ResultLine) {
     if !r.missed.is_empty() {
         let _ = write!(s, "\n  ✗ {}", r.missed.join("; "));
     }
+    for (said, point) in &r.contradicted {
+        let _ = write!(s, "\n  ⚠ said “{said}”, but: {point}");
+    }
     if let Some(a) = &r.answer {
         let _ = write!(s, "\n  Answer: {a}");
     }

@@ -121,6 +121,8 @@ pub struct ResultLine {
     pub covered: Vec<String>,
     /// Texts of missed key points.
     pub missed: Vec<String>,
+    /// Points the answer contradicted: what it said (a bank `wrong` phrase), and the point's text.
+    pub contradicted: Vec<(String, String)>,
     /// The answer text, when the chat shows answers at the reveal.
     pub answer: Option<String>,
 }

@@ -1,0 +1,157 @@
+//! Copy detection on 5-character shingles, both ways: an answer that is mostly taken from a source, and a
+//! source that is mostly inside an answer (a copy padded with other text). Shingles are hashed once per text;
+//! a round's answers are compared through an inverted index, so 1,000 answers take milliseconds.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use super::normalize::Normalized;
+
+/// Length of the character shingles.
+const SHINGLE: usize = 5;
+/// An answer whose shingles are at least this share of a source's is a copy of it.
+const ANSWER_IN_SOURCE: f64 = 0.8;
+/// An answer holding at least this share of a source's shingles is a (padded) copy of it.
+const SOURCE_IN_ANSWER: f64 = 0.6;
+/// Texts shorter than this (in characters, spaces excluded) are compared only for equality.
+const MIN_CHARS: usize = 20;
+
+/// The shingles of one text, hashed, sorted and without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shingles {
+    /// The text without spaces, for the equality test.
+    pub compact: String,
+    hashes: Vec<u64>,
+}
+
+fn hash_window(w: &[char]) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(w)
+}
+
+impl Shingles {
+    /// Shingles of a normalised text.
+    pub fn of(n: &Normalized) -> Shingles {
+        let chars: Vec<char> = n.text.chars().filter(|c| *c != ' ').collect();
+        let mut hashes: Vec<u64> = if chars.len() < SHINGLE {
+            vec![hash_window(&chars)]
+        } else {
+            chars.windows(SHINGLE).map(hash_window).collect()
+        };
+        hashes.sort_unstable();
+        hashes.dedup();
+        Shingles {
+            compact: chars.into_iter().collect(),
+            hashes,
+        }
+    }
+
+    fn is_short(&self) -> bool {
+        self.compact.chars().count() < MIN_CHARS
+    }
+
+    /// How many shingles the two texts share.
+    fn shared(&self, other: &Shingles) -> usize {
+        let (mut i, mut j, mut n) = (0, 0, 0);
+        while i < self.hashes.len() && j < other.hashes.len() {
+            match self.hashes[i].cmp(&other.hashes[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    n += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        n
+    }
+}
+
+/// Whether `shared` shingles make `answer` a copy of `source`, one way or the other.
+fn is_copy_by(answer: &Shingles, source: &Shingles, shared: usize) -> bool {
+    if answer.compact.is_empty() {
+        return false;
+    }
+    if answer.compact == source.compact {
+        return true;
+    }
+    if answer.is_short() || source.is_short() {
+        return false;
+    }
+    let shared = shared as f64;
+    shared >= ANSWER_IN_SOURCE * answer.hashes.len() as f64
+        || shared >= SOURCE_IN_ANSWER * source.hashes.len() as f64
+}
+
+/// Whether `answer` copies `source`: equal after normalisation, mostly taken from it, or holding most of it.
+pub fn is_copy(answer: &Shingles, source: &Shingles) -> bool {
+    is_copy_by(answer, source, answer.shared(source))
+}
+
+/// For answers in the order they were first submitted: whether each copies an earlier one.
+pub fn copies_of_earlier(answers: &[Shingles]) -> Vec<bool> {
+    let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut counts = vec![0usize; answers.len()];
+    let mut touched = Vec::new();
+    let mut out = Vec::with_capacity(answers.len());
+    for (i, a) in answers.iter().enumerate() {
+        for h in &a.hashes {
+            for &j in index.get(h).map(Vec::as_slice).unwrap_or_default() {
+                if counts[j as usize] == 0 {
+                    touched.push(j as usize);
+                }
+                counts[j as usize] += 1;
+            }
+        }
+        let equal_earlier = answers[..i]
+            .iter()
+            .any(|b| !a.compact.is_empty() && b.compact == a.compact);
+        let copied = equal_earlier
+            || touched
+                .iter()
+                .any(|&j| is_copy_by(a, &answers[j], counts[j]));
+        for &j in &touched {
+            counts[j] = 0;
+        }
+        touched.clear();
+        out.push(copied);
+        for &h in &a.hashes {
+            index.entry(h).or_default().push(i as u32);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grading::normalize::normalize;
+
+    fn sh(s: &str) -> Shingles {
+        Shingles::of(&normalize(s))
+    }
+
+    const MODEL: &str = "客户端发送 SYN，服务端回复 SYN+ACK，客户端再发送 ACK；这样双方都确认了对方的初始序列号，\
+                         也能防止已经失效的历史连接请求被服务端误当成新连接。";
+
+    #[test]
+    fn a_copy_is_found_both_ways() {
+        assert!(is_copy(&sh(MODEL), &sh(MODEL)));
+        // Mostly taken from the model.
+        assert!(is_copy(&sh(&MODEL[..MODEL.len() / 2]), &sh(MODEL)));
+        // The whole model, padded with a third as much unrelated text.
+        let padded = format!("{MODEL}另外我觉得 Redis 的持久化也很重要，RDB 和 AOF 各有优缺点。");
+        assert!(is_copy(&sh(&padded), &sh(MODEL)));
+        let own = "三次握手是为了让双方确认彼此的收发能力正常，并交换各自的起始序号，两次的话服务端无法确认客户端收到了它的序号。";
+        assert!(!is_copy(&sh(own), &sh(MODEL)));
+        assert!(!is_copy(&sh(""), &sh(MODEL)));
+    }
+
+    #[test]
+    fn only_later_answers_are_copies_of_earlier_ones() {
+        let a = "我认为三次握手主要是为了同步双方的初始序列号，并且防止历史连接。";
+        let b = "三次握手：SYN、SYN+ACK、ACK，两次不够，因为服务端不知道客户端是否收到。";
+        let flags = copies_of_earlier(&[sh(a), sh(b), sh(a), sh(&format!("{b}我补充一句：这是面试常考题"))]);
+        assert_eq!(flags, [false, false, true, true]);
+    }
+}

@@ -1,0 +1,258 @@
+//! Negation scopes: which bytes of an analysed answer sit inside a denial, so that a key phrase there covers
+//! nothing ("不需要加锁" does not say "需要加锁"; "UDP has no handshake" does not describe a handshake).
+//!
+//! Three kinds of scope, all deterministic:
+//! - A negation word (`不`, `没有`, `无需`, `并非`, `not`, `never`, `without` …) denies what follows it in its
+//!   clause, up to a short window, or until a word that starts a new statement (`而是`, `但`, `所以`, `会`,
+//!   `but`, `because` …). `不同`, `不断`, `不仅` and the like are not negations.
+//! - A myth marker (`误以为`, `常见误区`, `myth` …) denies the rest of its clause.
+//! - A verdict clause (`这是错的`, `这种说法不对`, `this is wrong`) denies the clause before it; one that ends in a
+//!   colon (`以下说法都是错的：`) denies everything after it, until a clause that sets things right (`其实`,
+//!   `实际上`, `actually` …).
+
+use std::sync::OnceLock;
+
+use super::normalize::{Analyzed, Break, find_phrase, normalize};
+
+/// Negation words.
+const NEGATIONS: &[&str] = &[
+    "不", "没", "无需", "无须", "无法", "并非", "而非", "绝非", "并无", "毫无", "从未", "并未", "尚未", "别",
+    "勿", "not", "no", "never", "without", "neither", "nor",
+];
+
+/// Words that contain a negation word but deny nothing.
+const NOT_NEGATIONS: &[&str] = &[
+    "不同", "不断", "不仅", "不但", "不管", "不论", "不少", "不过", "不止", "不久", "不停", "不足", "不一样",
+    "不得不", "不可避免", "不外乎", "不妨", "不如", "不然", "差不多", "没错", "别的", "别名", "区别", "类别",
+    "级别", "分别", "识别", "特别", "个别", "告别", "别人", "not only", "not just", "no matter",
+];
+
+/// Words that begin a new statement and so end a negation's scope.
+const SCOPE_ENDS: &[&str] = &[
+    "而是", "而", "但", "却", "只是", "所以", "因此", "因为", "由于", "会", "就", "则", "才", "时", "的话",
+    "导致", "否则", "反而", "but", "instead", "rather", "because", "since", "so", "which", "while",
+    "whereas", "though", "although", "however", "until", "unless", "then", "otherwise", "when", "if",
+];
+
+/// Markers that what follows in the clause is a myth or a mistake.
+const MYTH_MARKERS: &[&str] = &[
+    "误以为", "误认为", "错误地认为", "错误认为", "常见误区", "误区是", "误区", "误解是", "谣言", "以讹传讹",
+    "myth", "misconception", "wrongly",
+];
+
+/// Clauses that judge the statement before them (or the list after a colon) to be wrong.
+const WRONG_VERDICTS: &[&str] = &[
+    "是错的", "是错误的", "错了", "不对", "不正确", "是误区", "是误解", "是谣言", "都是错", "说法错误",
+    "wrong", "incorrect", "false", "not true", "a myth",
+];
+
+/// Clauses that set things right after a list of wrong statements.
+const CORRECTIONS: &[&str] = &[
+    "其实", "实际上", "事实上", "正确的是", "正确说法", "真相是", "actually", "in fact", "correct",
+];
+
+/// The window of a negation word, in units (a Chinese character 1, an English word 2).
+const WINDOW: f32 = 14.0;
+
+/// A verdict clause is short: at most this many units besides the verdict itself.
+const VERDICT_CLAUSE: f32 = 8.0;
+
+struct Lexicon {
+    negations: Vec<String>,
+    not_negations: Vec<String>,
+    scope_ends: Vec<String>,
+    myths: Vec<String>,
+    verdicts: Vec<String>,
+    corrections: Vec<String>,
+}
+
+fn lexicon() -> &'static Lexicon {
+    static L: OnceLock<Lexicon> = OnceLock::new();
+    L.get_or_init(|| {
+        let n = |words: &[&str]| words.iter().map(|w| normalize(w).text).collect::<Vec<_>>();
+        Lexicon {
+            negations: n(NEGATIONS),
+            not_negations: n(NOT_NEGATIONS),
+            scope_ends: n(SCOPE_ENDS),
+            myths: n(MYTH_MARKERS),
+            verdicts: n(WRONG_VERDICTS),
+            corrections: n(CORRECTIONS),
+        }
+    })
+}
+
+/// The weight of a character in the window: English letters count a third (a word of about six letters is
+/// two units), everything else one.
+fn units(c: char) -> f32 {
+    match c {
+        ' ' => 0.0,
+        c if c.is_ascii_alphanumeric() => 0.34,
+        _ => 1.0,
+    }
+}
+
+/// Units of a piece of normalised text.
+pub fn units_of(text: &str) -> f32 {
+    text.chars().map(units).sum()
+}
+
+/// The length of the longest of `words` that starts at `pos` (English words only as whole words).
+fn any_at(text: &str, pos: usize, words: &[String]) -> Option<usize> {
+    let is_word = |c: char| c.is_ascii_alphanumeric();
+    let before = text[..pos].chars().next_back();
+    words
+        .iter()
+        .filter(|w| {
+            text[pos..].starts_with(w.as_str())
+                && !(w.starts_with(is_word) && before.is_some_and(is_word))
+                && !(w.ends_with(is_word) && text[pos + w.len()..].starts_with(is_word))
+        })
+        .map(String::len)
+        .max()
+}
+
+/// Whether a negation word found at `pos` is part of a word that denies nothing.
+fn is_false_negation(text: &str, pos: usize, cue: &str) -> bool {
+    lexicon().not_negations.iter().any(|w| {
+        // The exception may start before the cue (`差不多`): try every alignment of the cue inside it.
+        find_phrase(w, cue).any(|k| {
+            pos >= k && text.is_char_boundary(pos - k) && text[pos - k..].starts_with(w.as_str())
+        })
+    })
+}
+
+/// Marks `negated[pos..]` until the clause ends, a statement-starting word comes, or the window is spent.
+fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded: bool) {
+    let lex = lexicon();
+    let mut spent = 0.0;
+    let mut pos = from;
+    while pos < end {
+        if bounded && any_at(text, pos, &lex.scope_ends).is_some() {
+            break;
+        }
+        let c = text[pos..].chars().next().expect("pos < end is a char boundary");
+        spent += units(c);
+        if bounded && spent > WINDOW {
+            break;
+        }
+        for b in pos..pos + c.len_utf8() {
+            negated[b] = true;
+        }
+        pos += c.len_utf8();
+    }
+}
+
+/// For every byte of `a.text`, whether it lies inside a negation scope.
+pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
+    let lex = lexicon();
+    let text = a.text.as_str();
+    let mut negated = vec![false; text.len()];
+    let mut verdict_of = vec![false; a.clauses.len()];
+    for (ci, cl) in a.clauses.iter().enumerate() {
+        let mut pos = cl.start;
+        while pos < cl.end {
+            if let Some(len) = any_at(text, pos, &lex.myths) {
+                mark_scope(text, pos + len, cl.end, &mut negated, false);
+                pos += len;
+                continue;
+            }
+            if let Some(len) = any_at(text, pos, &lex.negations)
+                && !is_false_negation(text, pos, &text[pos..pos + len])
+            {
+                mark_scope(text, pos + len, cl.end, &mut negated, true);
+                pos += len;
+                continue;
+            }
+            pos += text[pos..].chars().next().map_or(1, char::len_utf8);
+        }
+        let clause = &text[cl.start..cl.end];
+        if let Some(v) = lex.verdicts.iter().find(|v| find_phrase(clause, v).next().is_some()) {
+            verdict_of[ci] = units_of(clause) - units_of(v) <= VERDICT_CLAUSE;
+        }
+    }
+    // Verdict clauses: the one before is denied; after a colon, all that follows until a correction.
+    let mut denying_list = false;
+    for (ci, cl) in a.clauses.iter().enumerate() {
+        let clause = &text[cl.start..cl.end];
+        if denying_list {
+            if lex.corrections.iter().any(|c| find_phrase(clause, c).next().is_some()) {
+                denying_list = false;
+            } else {
+                negated[cl.start..cl.end].iter_mut().for_each(|b| *b = true);
+                continue;
+            }
+        }
+        if verdict_of[ci] {
+            if cl.ended_by == Break::Colon {
+                denying_list = true;
+            } else if ci > 0 {
+                let prev = a.clauses[ci - 1];
+                negated[prev.start..prev.end].iter_mut().for_each(|b| *b = true);
+            }
+        }
+    }
+    negated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grading::normalize::analyze;
+
+    /// The parts of the text that are denied, joined by `|`.
+    fn denied(input: &str) -> String {
+        let a = analyze(input);
+        let neg = negated_bytes(&a);
+        let mut out = String::new();
+        let mut inside = false;
+        for (i, c) in a.text.char_indices() {
+            if neg[i] {
+                if !inside && !out.is_empty() {
+                    out.push('|');
+                }
+                out.push(c);
+                inside = true;
+            } else {
+                inside = false;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_negation_word_denies_the_rest_of_its_clause() {
+        assert_eq!(denied("不是三次握手，也不需要 SYN"), "是三次握手|需要syn");
+        assert_eq!(denied("a knot in the rope"), "");
+        assert_eq!(denied("CPU 密集型任务不需要加锁"), "需要加锁");
+        assert_eq!(denied("UDP has no handshake, TCP has one"), " handshak");
+    }
+
+    #[test]
+    fn words_that_only_look_negative_deny_nothing() {
+        assert_eq!(denied("不同的隔离级别，不断重试，不仅快，差不多"), "");
+        assert_eq!(denied("the GIL is not only a lock"), "");
+    }
+
+    #[test]
+    fn a_new_statement_ends_the_scope() {
+        assert_eq!(denied("DNS 不在会话层而在应用层"), "在会话层");
+        assert_eq!(denied("不加锁会导致数据竞争"), "加锁");
+        assert_eq!(denied("it is not slow because of the GIL"), " slow ");
+    }
+
+    #[test]
+    fn the_window_is_short() {
+        let d = denied("不需要在这一个非常长非常长非常长非常长的从句里面一直到最后的三次握手");
+        assert!(!d.contains("三次握手"), "{d}");
+    }
+
+    #[test]
+    fn myths_and_verdicts_deny_the_statement_they_judge() {
+        assert_eq!(denied("常见误区是 POST 会发两个包"), "是post会发两个包");
+        assert_eq!(denied("DNS 在会话层，这是错的。DNS 在应用层"), "dns在会话层");
+        assert_eq!(
+            denied("以下说法都是错的：三次握手，序列号。其实就是这样"),
+            "三次握手序列号"
+        );
+    }
+}
