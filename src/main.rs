@@ -87,7 +87,7 @@ enum BankCmd {
         /// Directory of evaluation files (default: ./content/eval).
         #[arg(long)]
         set: Option<PathBuf>,
-        /// Directory of topic files (default: the configured bank).
+        /// Directory of topic files (default: ./content if present, else the configured bank).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -223,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let bank = match dir {
                 Some(dir) => Bank::load_dir(&dir)?,
+                None if Path::new("content").is_dir() => Bank::load_dir(Path::new("content"))?,
                 None => load_bank(&settings)?,
             };
             bank_eval(&bank, &settings, json, topic.as_deref(), set)

@@ -561,7 +561,8 @@ mod tests {
         assert_eq!(g.score, 100);
         let g = grade_text(
             &question(),
-            "TCP 通过 three-way handshake 建立连接，在这个过程里面双方会同步彼此的 ISN，这是可靠传输的基础。",
+            "TCP 通过 three-way handshake 建立连接，在这个过程里面双方会同步彼此的 ISN，这是可靠传输的基础，\
+             之后每个字节都按这个编号确认和重传，丢包和乱序都能被发现并处理。",
             10,
         );
         assert_eq!(g.covered, vec![0, 1]);

@@ -29,8 +29,8 @@ const NOT_NEGATIONS: &[&str] = &[
 
 /// Words that begin a new statement and so end a negation's scope.
 const SCOPE_ENDS: &[&str] = &[
-    "而是", "而", "但", "却", "只是", "所以", "因此", "因为", "由于", "会", "就", "则", "才", "时", "的话",
-    "导致", "否则", "反而", "but", "instead", "rather", "because", "since", "so", "which", "while",
+    "而是", "而", "但", "却", "只是", "所以", "因此", "因为", "由于", "就会", "时会", "的时候", "的话", "导致",
+    "否则", "反而", "那么", "but", "instead", "rather", "because", "since", "so", "which", "while",
     "whereas", "though", "although", "however", "until", "unless", "then", "otherwise", "when", "if",
 ];
 
@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn a_new_statement_ends_the_scope() {
         assert_eq!(denied("DNS 不在会话层而在应用层"), "在会话层");
-        assert_eq!(denied("不加锁会导致数据竞争"), "加锁");
+        assert_eq!(denied("不加锁会导致数据竞争"), "加锁会");
         assert_eq!(denied("it is not slow because of the GIL"), " slow ");
     }
 

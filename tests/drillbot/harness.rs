@@ -165,15 +165,21 @@ impl TestBot {
 pub fn good_answer(question_id: &str) -> &'static str {
     match question_id {
         "alpha-handshake" => {
-            "要经过三次握手，双方交换并确认各自的初始序列号 ISN，还可以避免历史连接被错误建立。"
+            "客户端先发 SYN，服务端回 SYN+ACK，客户端再回 ACK：双方交换并确认各自的初始序列号 ISN，\
+             也确认了彼此都能收能发，还可以避免网络里滞留的历史连接请求被错误地建立起来。"
         }
         "alpha-time-wait" => {
-            "主动关闭的一方要等 2MSL，这样最后一个 ACK 丢失时能够重传，也让迟到的报文过期。"
+            "主动关闭的一方在发出最后一个 ACK 之后要等 2MSL 才真正关闭：这样最后一个 ACK 丢失时对方会重发 FIN，\
+             自己还能重传 ACK；同时让网络里迟到的报文过期消失，不会混进用同一个端口新建的连接。"
         }
         "beta-gil" => {
-            "CPython 有全局解释器锁，CPU 密集的任务要用多进程 multiprocessing，IO 密集的任务用线程还可以。"
+            "CPython 有全局解释器锁，同一时刻只有一个线程能执行字节码，所以 CPU 密集的任务开多线程也没法并行，\
+             要用多进程 multiprocessing；IO 密集的任务在等待 IO 时会释放锁，用线程还可以提高吞吐。"
         }
-        "beta-generator" => "函数里写 yield 就是生成器，调用返回一个迭代器，按需惰性地产生每个值。",
+        "beta-generator" => {
+            "函数体里只要写了 yield 就是生成器函数，调用它并不执行函数体，而是返回一个迭代器；每次 next \
+             运行到下一个 yield 就暂停并交出一个值，按需惰性地产生数据，不用一次把所有结果放进内存。"
+        }
         "alpha-choice" => "B",
         other => panic!("no good answer for {other}"),
     }
@@ -182,7 +188,7 @@ pub fn good_answer(question_id: &str) -> &'static str {
 /// A weaker answer covering only the first key point.
 pub fn partial_answer(question_id: &str) -> &'static str {
     match question_id {
-        "alpha-handshake" => "建立连接要三次握手，客户端先发起请求。",
+        "alpha-handshake" => "建立连接时客户端先发 SYN，服务端回应以后客户端再确认一次，然后才开始传数据。",
         "alpha-time-wait" => "主动关闭方需要等待 2MSL 的时间再关闭。",
         "beta-gil" => "因为有 GIL，同一时刻只有一个线程在跑。",
         "beta-generator" => "生成器就是函数里写了 yield 的函数。",

@@ -6,6 +6,7 @@
 mod bank;
 mod delivery;
 mod discord;
+mod grading;
 mod harness;
 mod props;
 mod round;

@@ -328,3 +328,33 @@ fn simultaneous_picks_of_a_multiple_choice_question_count_once() {
     assert_eq!(recorded, 1, "{kinds:?}");
     assert_eq!(bot.count("answers"), 1);
 }
+
+#[test]
+fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothing() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    bot.say("alice", "/today");
+    let mut q = bot.open_question().unwrap();
+    while q.id != "alpha-handshake" {
+        bot.admin("/skip");
+        q = bot.open_question().unwrap();
+    }
+    bot.say(
+        "alice",
+        "/answer 客户端发 SYN，服务端回 SYN+ACK，客户端再回 ACK；双方的序列号都是从 0 开始的，\
+         这样最简单，也能让网络里滞留的历史连接请求不会被误当成新连接建立起来。",
+    );
+    bot.say(
+        "bob",
+        "/answer 其实根本不需要 SYN，也没有什么序列号要同步，更不用担心历史连接，\
+         客户端直接把数据发过去，服务端收到就算连接建立了，所以握手只是一种说法而已。",
+    );
+    let reveal = bot.admin("/reveal");
+    let text = &reveal[0].text;
+    assert!(
+        text.contains("⚠ 提到了「序列号 …… 从 0 开始」，但同步初始序列号"),
+        "{text}"
+    );
+    let (alice, _, verdict) = bot.result_of("alice").unwrap();
+    assert_eq!((alice, verdict.as_str()), (75, "graded"), "{text}");
+    assert_eq!(bot.result_of("bob").unwrap().0, 0, "{text}");
+}

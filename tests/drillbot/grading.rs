@@ -1,0 +1,169 @@
+//! The grader against its evaluation set (written blind, in `content/eval/`), the rules `bank check` enforces
+//! for it, and the `bank eval` / `bank grade` commands.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use drillbot::bank::{self, Bank, Severity};
+use drillbot::grading::eval::{self, ADVERSARIAL_MAX, EvalSet};
+use drillbot::grading::{Grader, lint};
+
+fn eval_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("content/eval")
+}
+
+fn report() -> eval::Report {
+    let bank = Bank::bundled().unwrap();
+    let set = EvalSet::load_dir(&eval_dir()).unwrap();
+    eval::evaluate(&bank, &Grader::new(&bank), &set, None, 10)
+}
+
+#[test]
+fn grading_meets_its_targets_on_the_evaluation_set() {
+    let r = report();
+    let text = eval::render(&r);
+    assert!(r.without_entry.is_empty(), "{text}");
+    assert!(r.questions >= 160, "{text}");
+    let mean = |c: &str| r.mean(c).unwrap_or_else(|| panic!("no {c} answers\n{text}"));
+    assert!(r.ordered_share() >= 0.90, "ordering\n{text}");
+    assert!(mean("strong") >= 85.0, "strong\n{text}");
+    assert!(mean("strong_en") >= 0.95 * mean("strong"), "English\n{text}");
+    assert!((40.0..=75.0).contains(&mean("partial")), "partial\n{text}");
+    assert!(mean("weak") <= 25.0, "weak\n{text}");
+    assert!(mean("offtopic") <= 5.0, "offtopic\n{text}");
+    for class in eval::ADVERSARIAL {
+        assert!(mean(class) >= 0.0, "{class} graded");
+    }
+    assert!(
+        r.adversarial_over.is_empty(),
+        "adversarial answers above {ADVERSARIAL_MAX}: {:?}\n{text}",
+        r.adversarial_over
+    );
+}
+
+#[test]
+fn the_bundled_bank_meets_the_graders_rules_with_its_evaluation_set() {
+    let (bank, diags) = bank::check_embedded_bundle();
+    let bank = bank.unwrap();
+    assert!(diags.is_empty(), "{diags:#?}");
+    let set = EvalSet::load_dir(&eval_dir()).unwrap();
+    let listed: Vec<String> = lint::check(&bank, Some(&set))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(listed.is_empty(), "{listed:#?}");
+}
+
+const RULES_BANK: &str = r#"topic = "r"
+name = "规则"
+name_en = "Rules"
+
+[[questions]]
+id = "r-one"
+difficulty = 1
+tags = ["t"]
+question = "交换机和路由器有什么区别？"
+answer = '''交换机工作在数据链路层，按 MAC 地址转发；路由器工作在网络层，按 IP 地址选路。'''
+
+[[questions.points]]
+text = "交换机在二层"
+phrases = ["交换机 & 数据链路层", "switch & layer 2"]
+wrong = ["交换机 & 网络层"]
+
+[[questions.points]]
+text = "路由器按 IP 选路"
+phrases = ["路由器", "按 ip 地址"]
+
+[[questions.points]]
+text = "按 MAC 转发"
+phrases = ["转发"]
+
+[[questions.points]]
+text = "路由"
+phrases = ["选路"]
+wrong = ["路由器 & 网络层"]
+"#;
+
+#[test]
+fn bank_check_enforces_the_graders_rules_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.toml"), RULES_BANK).unwrap();
+    let (bank, diags) = bank::check_dir(dir.path());
+    assert!(diags.iter().all(|d| d.severity != Severity::Error), "{diags:#?}");
+    let errors: Vec<String> = lint::check(&bank.unwrap(), None)
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
+    // Point 2: "路由器" is in the question; no English phrase.
+    assert!(has("r.toml:17: error: r-one: key point 2 phrase \"路由器\" is in the question's own text"), "{errors:#?}");
+    assert!(has("r.toml:17: error: r-one: key point 2 has no English phrase"), "{errors:#?}");
+    // Point 3: two characters alone.
+    assert!(has("r.toml:21:") && has("phrase \"转发\" is too short to stand alone"), "{errors:#?}");
+    // Point 4: the model answer states its myth.
+    assert!(has("r.toml:25:") && has("the model answer states key point 4's wrong phrase"), "{errors:#?}");
+    // Point 1 is fine: a statement, English, not in the question, stated by the model answer.
+    assert!(!errors.iter().any(|e| e.contains("key point 1")), "{errors:#?}");
+}
+
+fn drillbot(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn bank_grade_explains_one_answer_and_refuses_an_unknown_id() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.toml"), RULES_BANK).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = drillbot(
+        &["bank", "grade", "r-one", "--json", "--dir", d],
+        "交换机其实工作在网络层，它看 IP 地址转发；路由器也是网络层设备，所以二者没有本质区别，只是端口数量不同而已。",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "graded");
+    assert_eq!(v["contradicted"][0]["point"], "交换机在二层", "{v}");
+    assert_eq!(v["contradicted"][0]["said"], "交换机 & 网络层", "{v}");
+    assert_eq!(v["contradicted"][1]["point"], "路由", "{v}");
+    assert_eq!(v["missed"], serde_json::json!(["路由器按 IP 选路"]), "{v}");
+    assert_eq!(v["covered"], serde_json::json!(["按 MAC 转发"]), "{v}");
+    assert!(v["score"].as_u64().unwrap() <= 30, "{v}");
+
+    let out = drillbot(&["bank", "grade", "no-such-id", "--dir", d], "x");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown question id"));
+}
+
+#[test]
+fn bank_eval_prints_every_class_as_json() {
+    let out = drillbot(&["bank", "eval", "--json", "--topic", "redis"], "");
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let classes: Vec<&str> = v["means"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["answers"].as_u64() > Some(0))
+        .map(|m| m["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, eval::CLASSES, "{v}");
+    assert!(v["questions"].as_u64().unwrap() >= 5, "{v}");
+    let out = drillbot(&["bank", "eval", "--topic", "nosuchtopic"], "");
+    assert!(!out.status.success());
+}
