@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench push` (PUSH_CHATS, default 10,000; PUSH_RATE, the fake server's limit in messages
 //! per second, default 200). Prints one line:
-//! `push: N chats in T s, X% of the configured rate, 429s: K, duplicates: D, lost: L`.
+//! `push: N chats (P with a quiz poll), C API calls in T s, X% of the configured rate, 429s: K,
+//! duplicates: D, lost: L`. The bank's multiple-choice questions post a text and a quiz poll (two calls).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
 use drillbot::Engine;
@@ -23,16 +25,23 @@ use drillbot::settings::{ChatDefaults, Limits};
 use drillbot::store::{ChatSettings, Store};
 use serde_json::{Value, json};
 
-/// The fake Bot API: at most `rate` messages in any second, counted per chat.
+/// The fake Bot API: at most `rate` calls in any second. It speaks every method the transport uses
+/// (`sendMessage`, `sendPoll`, `stopPoll`) and records each call by chat and method, so a re-sent part shows
+/// as a duplicate; any other method is refused loudly.
 struct Fake {
     rate: usize,
     recent: Mutex<VecDeque<Instant>>,
-    received: Mutex<HashMap<i64, u32>>,
+    received: Mutex<HashMap<(i64, String), u32>>,
+    unknown: Mutex<Vec<String>>,
     too_many: AtomicU64,
     next_id: AtomicU64,
 }
 
-async fn send_message(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> Json<Value> {
+async fn bot_api(
+    State(fake): State<Arc<Fake>>,
+    Path((_token, method)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     let now = Instant::now();
     {
         let mut recent = fake.recent.lock().unwrap();
@@ -44,22 +53,66 @@ async fn send_message(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) ->
         }
         if recent.len() >= fake.rate {
             fake.too_many.fetch_add(1, Ordering::Relaxed);
-            return Json(json!({
-                "ok": false, "error_code": 429,
-                "description": "Too Many Requests: retry after 1",
-                "parameters": {"retry_after": 1}
-            }));
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({
+                    "ok": false, "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1}
+                })),
+            );
         }
         recent.push_back(now);
     }
+    let method = method.to_lowercase();
     let chat = body["chat_id"].as_i64().unwrap_or_default();
-    *fake.received.lock().unwrap().entry(chat).or_default() += 1;
     let id = fake.next_id.fetch_add(1, Ordering::Relaxed);
-    Json(json!({"ok": true, "result": {
-        "message_id": id, "date": 1_795_000_000,
-        "chat": {"id": chat, "type": "group", "title": "bench"},
-        "text": body["text"]
-    }}))
+    let chat_json = json!({"id": chat, "type": "supergroup", "title": "bench"});
+    let poll = || {
+        let options: Vec<Value> = body["options"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|o| json!({"text": o["text"].as_str().or(o.as_str()), "voter_count": 0}))
+            .collect();
+        let mut poll = json!({
+            "id": format!("poll-{id}"), "question": body["question"], "options": options,
+            "total_voter_count": 0, "is_closed": method == "stoppoll",
+            "is_anonymous": body["is_anonymous"].as_bool().unwrap_or(true),
+            "type": body["type"].as_str().unwrap_or("regular"),
+            "allows_multiple_answers": body["allows_multiple_answers"].as_bool().unwrap_or(false)
+        });
+        if let Some(c) = body["correct_option_id"].as_i64() {
+            poll["correct_option_id"] = json!(c);
+        }
+        poll
+    };
+    let result = match method.as_str() {
+        "sendmessage" => json!({
+            "message_id": id, "date": 1_795_000_000, "chat": chat_json, "text": body["text"]
+        }),
+        "sendpoll" => json!({
+            "message_id": id, "date": 1_795_000_000, "chat": chat_json, "poll": poll()
+        }),
+        "stoppoll" => poll(),
+        other => {
+            fake.unknown.lock().unwrap().push(other.to_string());
+            return (
+                StatusCode::NOT_FOUND,
+                Json(
+                    json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
+                ),
+            );
+        }
+    };
+    *fake
+        .received
+        .lock()
+        .unwrap()
+        .entry((chat, method))
+        .or_default() += 1;
+    (StatusCode::OK, Json(json!({"ok": true, "result": result})))
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -77,12 +130,12 @@ async fn main() {
         rate,
         recent: Mutex::new(VecDeque::new()),
         received: Mutex::new(HashMap::new()),
+        unknown: Mutex::new(Vec::new()),
         too_many: AtomicU64::new(0),
         next_id: AtomicU64::new(1),
     });
     let app = axum::Router::new()
-        .route("/{token}/sendMessage", post(send_message))
-        .route("/{token}/SendMessage", post(send_message))
+        .route("/{token}/{method}", post(bot_api))
         .with_state(Arc::clone(&fake));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -150,11 +203,25 @@ async fn main() {
     let secs = start.elapsed().as_secs_f64();
     let received = fake.received.lock().unwrap();
     let duplicates: u32 = received.values().map(|n| n - 1).sum();
-    let lost = chats - received.len();
-    let achieved = (chats - lost) as f64 / secs;
+    let calls: u32 = received.values().sum();
+    let posted: std::collections::HashSet<i64> = received
+        .keys()
+        .filter(|(_, m)| m == "sendmessage")
+        .map(|(c, _)| *c)
+        .collect();
+    let polls = received.keys().filter(|(_, m)| m == "sendpoll").count();
+    let lost = chats - posted.len();
+    let achieved = calls as f64 / secs;
+    let unknown = fake.unknown.lock().unwrap();
     eprintln!("tick queued {queued} posts in {tick_secs:.2} s");
+    if !unknown.is_empty() {
+        eprintln!(
+            "push: the fake refused methods it does not speak: {:?}",
+            &unknown[..unknown.len().min(5)]
+        );
+    }
     println!(
-        "push: {chats} chats in {secs:.1} s, {:.0}% of the configured rate, 429s: {}, duplicates: {duplicates}, lost: {lost}",
+        "push: {chats} chats ({polls} with a quiz poll), {calls} API calls in {secs:.1} s, {:.0}% of the configured rate, 429s: {}, duplicates: {duplicates}, lost: {lost}",
         100.0 * achieved / rate as f64,
         fake.too_many.load(Ordering::Relaxed),
     );

@@ -226,10 +226,16 @@ pub fn parse(text: &str) -> Command {
         "start" => Command::Start(first_word(args).map(str::to_string)),
         "today" => no_args(Command::Today, CommandName::Today),
         "answer" | "a" => {
-            if args.is_empty() {
+            // Control characters (a NUL from a pipe, escape sequences) are not part of an answer.
+            let body: String = args
+                .chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+                .collect();
+            let body = body.trim();
+            if body.is_empty() {
                 malformed(CommandName::Answer, Problem::Missing)
             } else {
-                Command::Answer(args.to_string())
+                Command::Answer(body.to_string())
             }
         }
         "reveal" => match args.to_lowercase().as_str() {
@@ -411,6 +417,21 @@ mod tests {
         assert_eq!(
             parse("/answer@drillbot  TCP 是面向连接的 "),
             Command::Answer("TCP 是面向连接的".into())
+        );
+    }
+
+    #[test]
+    fn control_characters_are_dropped_from_answers() {
+        assert_eq!(
+            parse("/answer \0\u{1b}[31mTCP\u{7}"),
+            Command::Answer("[31mTCP".into())
+        );
+        assert_eq!(
+            parse("/answer \0\0"),
+            Command::Malformed {
+                name: CommandName::Answer,
+                problem: Problem::Missing
+            }
         );
     }
 

@@ -171,6 +171,12 @@ impl<'a> Console<'a> {
                 self.lang().render(&Msg::ConsoleBadClock(arg.to_string()))
             );
         };
+        if (target - self.now).abs() > chrono::Duration::days(MAX_CLOCK_DAYS) {
+            let msg = Msg::ConsoleClockTooFar {
+                max_days: MAX_CLOCK_DAYS,
+            };
+            return writeln!(out, "{}", self.lang().render(&msg));
+        }
         // Step through every scheduled event on the way, as a real bot would live through them.
         while let Some(next) = self.engine.next_event_after(self.now) {
             if next > target {
@@ -280,6 +286,10 @@ pub fn parse_clock(arg: &str, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<D
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The farthest one `/clock` may move: every post and reveal on the way is lived through, so a year is
+/// about 730 steps.
+const MAX_CLOCK_DAYS: i64 = 366;
+
 /// Runs a console session over `input` until it ends or `/quit`. With `interactive` false (a script), no
 /// prompts are printed; every reply is.
 pub fn run(
@@ -291,17 +301,74 @@ pub fn run(
 ) -> io::Result<()> {
     let mut console = Console::new(engine, start, first_user);
     console.start(out)?;
-    let mut line = String::new();
+    // A line may hold an answer of the longest allowed length in any script (4 bytes a character), plus the
+    // command; anything longer is skipped without being held in memory.
+    let max = engine.limits().max_answer_chars * 4 + 64;
+    let mut number = 0;
     loop {
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
+        number += 1;
+        let line = match read_bounded_line(input, max)? {
+            Line::End => return Ok(()),
+            Line::TooLong => {
+                let msg = Msg::ConsoleLineTooLong { line: number, max };
+                writeln!(out, "{}", console.lang().render(&msg))?;
+                continue;
+            }
+            Line::Bytes(bytes) => match String::from_utf8(bytes) {
+                Ok(line) => line,
+                Err(_) => {
+                    writeln!(
+                        out,
+                        "{}",
+                        console.lang().render(&Msg::ConsoleNotUtf8(number))
+                    )?;
+                    continue;
+                }
+            },
+        };
         if console.line(&line, out)? == Flow::Quit {
             return Ok(());
         }
         out.flush()?;
     }
+}
+
+enum Line {
+    End,
+    TooLong,
+    Bytes(Vec<u8>),
+}
+
+/// Reads one line of at most `max` bytes; a longer one is read to its end and dropped.
+fn read_bounded_line(input: &mut dyn BufRead, max: usize) -> io::Result<Line> {
+    let mut bytes = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !too_long && bytes.len() + n <= max + 1 {
+            bytes.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            bytes.clear();
+        }
+        input.consume(n);
+        if done {
+            break;
+        }
+    }
+    Ok(match (too_long, bytes.is_empty()) {
+        (true, _) => Line::TooLong,
+        (false, true) => Line::End,
+        (false, false) => Line::Bytes(bytes),
+    })
 }
 
 /// Runs an interactive session with line editing and history, prompting with the speaker's name.

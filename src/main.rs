@@ -22,9 +22,9 @@ use drillbot::{Engine, console};
     about = "Group interview practice: one question a day, graded answers, scores and streaks."
 )]
 struct Cli {
-    /// Directory with default.toml and local.toml (both optional).
-    #[arg(long, global = true, default_value = "config")]
-    config_dir: PathBuf,
+    /// Directory with default.toml and local.toml (both optional; default ./config, used only if it exists).
+    #[arg(long, global = true)]
+    config_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -158,7 +158,18 @@ fn init_tracing(settings: &Settings, quiet: bool) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let settings = settings::load(&cli.config_dir)?;
+    let config_dir = match &cli.config_dir {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.is_dir(),
+                "--config-dir {}: no such directory",
+                dir.display()
+            );
+            dir.clone()
+        }
+        None => PathBuf::from("config"),
+    };
+    let settings = settings::load(&config_dir)?;
     match cli.command {
         Cmd::Console { db, now, user } => {
             init_tracing(&settings, true);
@@ -251,6 +262,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             init_tracing(&settings, false);
             let path = db.unwrap_or(settings.database_path.clone());
+            anyhow::ensure!(
+                path.is_file(),
+                "no database at {}: nothing to back up (check --db or database.path)",
+                path.display()
+            );
+            anyhow::ensure!(
+                !out.exists(),
+                "{} already exists: choose a new file name",
+                out.display()
+            );
             let store =
                 Store::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             store
@@ -312,6 +333,18 @@ fn load_bank(settings: &Settings) -> anyhow::Result<Bank> {
         !bank.questions().is_empty(),
         "the question bank is empty (bank.bundled = false and no bank.dirs)"
     );
+    if let Some(t) = settings
+        .chat
+        .topics
+        .iter()
+        .find(|t| bank.topic(t).is_none())
+    {
+        let known: Vec<&str> = bank.topics().iter().map(|t| t.key.as_str()).collect();
+        anyhow::bail!(
+            "invalid setting chat.topics: \"{t}\" is not a topic of the bank ({})",
+            known.join(", ")
+        );
+    }
     Ok(bank)
 }
 
@@ -470,11 +503,16 @@ fn bank_eval(
     let set = EvalSet::load_dir(&dir).map_err(|errors| {
         anyhow::anyhow!(
             "{}",
-            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     })?;
     let grader = Grader::new(bank);
-    let report = grading::eval::evaluate(bank, &grader, &set, topic, settings.limits.min_answer_chars);
+    let report =
+        grading::eval::evaluate(bank, &grader, &set, topic, settings.limits.min_answer_chars);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -486,7 +524,9 @@ fn bank_eval(
 fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     use std::io::Read;
     let Some(q) = bank.get(id) else {
-        eprintln!("unknown question id \"{id}\" (see `drillbot bank stats` or the files in content/)");
+        eprintln!(
+            "unknown question id \"{id}\" (see `drillbot bank stats` or the files in content/)"
+        );
         return Ok(ExitCode::from(2));
     };
     let mut answer = String::new();
@@ -500,7 +540,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
                 let g = grading::grade_choice(q, &picks);
                 (g.verdict, g.score, Vec::new(), Vec::new())
             }
-            None => anyhow::bail!("\"{id}\" is multiple choice: answer with letters such as B or A,C"),
+            None => {
+                anyhow::bail!("\"{id}\" is multiple choice: answer with letters such as B or A,C")
+            }
         }
     } else {
         let g = Grader::default().grade(q, answer, settings.limits.min_answer_chars);
@@ -535,7 +577,11 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
             println!("  ✗ {m}");
         }
         for c in &contradicted {
-            println!("  ⚠ said \"{}\", but: {}", c["said"].as_str().unwrap_or(""), c["point"].as_str().unwrap_or(""));
+            println!(
+                "  ⚠ said \"{}\", but: {}",
+                c["said"].as_str().unwrap_or(""),
+                c["point"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

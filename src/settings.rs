@@ -33,6 +33,7 @@ pub enum SettingsError {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Raw {
     database: RawDatabase,
     bank: RawBank,
@@ -44,30 +45,35 @@ struct Raw {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDatabase {
     path: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBank {
     bundled: bool,
     dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawChat {
     post_time: String,
     reveal_time: String,
     timezone: String,
     language: String,
     topics: Vec<String>,
-    min_difficulty: u8,
-    max_difficulty: u8,
+    /// Read as a number so that `1.5` is refused rather than rounded.
+    min_difficulty: f64,
+    max_difficulty: f64,
     show_answers: bool,
     post_days: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawPlatform {
     #[serde(default)]
     token: Option<String>,
@@ -89,6 +95,7 @@ struct RawPlatform {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLog {
     level: String,
 }
@@ -131,11 +138,19 @@ impl Default for ChatDefaults {
 
 /// Limits on what users send.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Longest answer accepted, in characters.
     pub max_answer_chars: usize,
     /// Shortest answer that can earn credit.
     pub min_answer_chars: usize,
+    /// Days a sent message stays in the outbox before it is deleted.
+    #[serde(default = "default_outbox_retention_days")]
+    pub outbox_retention_days: u32,
+}
+
+fn default_outbox_retention_days() -> u32 {
+    30
 }
 
 impl Default for Limits {
@@ -143,6 +158,7 @@ impl Default for Limits {
         Limits {
             max_answer_chars: 4000,
             min_answer_chars: 10,
+            outbox_retention_days: default_outbox_retention_days(),
         }
     }
 }
@@ -298,10 +314,14 @@ fn platform(raw: &RawPlatform, section: &'static str) -> Result<PlatformSettings
         match (section, name) {
             ("telegram", "token_file") => "telegram.token_file",
             ("telegram", "api_url") => "telegram.api_url",
-            ("telegram", _) => "telegram.per_second",
+            ("telegram", "per_second") => "telegram.per_second",
+            ("telegram", "per_chat") => "telegram.per_chat",
+            ("telegram", _) => "telegram.chat_window_secs",
             ("discord", "token_file") => "discord.token_file",
             ("discord", "api_url") => "discord.api_url",
-            _ => "discord.per_second",
+            ("discord", "per_second") => "discord.per_second",
+            ("discord", "per_chat") => "discord.per_chat",
+            _ => "discord.chat_window_secs",
         }
     };
     let token = match raw
@@ -335,11 +355,17 @@ fn platform(raw: &RawPlatform, section: &'static str) -> Result<PlatformSettings
             message: format!("\"{u}\" is not a URL: {e}"),
         })?),
     };
-    if raw.per_second == 0 || raw.per_chat == 0 || raw.chat_window_secs == 0 {
-        return Err(SettingsError::Invalid {
-            key: key("pacing"),
-            message: "per_second, per_chat and chat_window_secs must be at least 1".into(),
-        });
+    for (name, value) in [
+        ("per_second", raw.per_second as u64),
+        ("per_chat", raw.per_chat as u64),
+        ("chat_window_secs", raw.chat_window_secs),
+    ] {
+        if value == 0 {
+            return Err(SettingsError::Invalid {
+                key: key(name),
+                message: "must be at least 1".into(),
+            });
+        }
     }
     Ok(PlatformSettings {
         token,
@@ -403,11 +429,22 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
             format!("\"{}\" is not zh or en", chat.language),
         )
     })?;
-    let (lo, hi) = (chat.min_difficulty, chat.max_difficulty);
-    if !(1..=3).contains(&lo) || !(1..=3).contains(&hi) || lo > hi {
+    let difficulty = |key, v: f64| -> Result<u8, SettingsError> {
+        if v.fract() == 0.0 && (1.0..=3.0).contains(&v) {
+            Ok(v as u8)
+        } else {
+            Err(invalid(
+                key,
+                format!("{v} is not a whole number from 1 to 3"),
+            ))
+        }
+    };
+    let lo = difficulty("chat.min_difficulty", chat.min_difficulty)?;
+    let hi = difficulty("chat.max_difficulty", chat.max_difficulty)?;
+    if lo > hi {
         return Err(invalid(
             "chat.min_difficulty",
-            format!("difficulty range {lo}-{hi} must lie within 1-3 with min <= max"),
+            format!("difficulty range {lo}-{hi} must have min <= max"),
         ));
     }
     let post_days = Weekdays::parse(&chat.post_days).ok_or_else(|| {
@@ -485,6 +522,30 @@ mod tests {
         let err = load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("chat.timezone"), "{err}");
         assert!(err.contains("Mars/Base"), "{err}");
+    }
+
+    #[test]
+    fn misspelt_keys_fractions_and_zero_pacing_name_their_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("local.toml");
+        let cases = [
+            ("[chat]\ntimezome = \"Europe/Berlin\"\n", "timezome"),
+            ("[chta]\ntimezone = \"Europe/Berlin\"\n", "chta"),
+            ("[chat]\nmin_difficulty = 1.5\n", "chat.min_difficulty"),
+            ("[chat]\nmax_difficulty = 4\n", "chat.max_difficulty"),
+            (
+                "[discord]\nchat_window_secs = 0\n",
+                "discord.chat_window_secs",
+            ),
+            ("[telegram]\nper_chat = 0\n", "telegram.per_chat"),
+        ];
+        for (text, key) in cases {
+            std::fs::write(&local, text).unwrap();
+            let err = load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        std::fs::write(&local, "[chat]\nmin_difficulty = 2\n").unwrap();
+        assert_eq!(load(dir.path()).unwrap().chat.difficulty, (2, 3));
     }
 
     #[test]

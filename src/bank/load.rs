@@ -185,14 +185,15 @@ fn check_sources(dir: &Location, sources: &[(String, String)]) -> (Option<Bank>,
     let mut questions: Vec<Question> = Vec::new();
     let mut ids: HashMap<String, Location> = HashMap::new();
     for (file, text) in sources {
+        let lines = LineIndex::new(text);
         let at = |offset: usize| Location {
             file: file.clone(),
-            line: line_of(text, offset),
+            line: lines.line_of(offset),
         };
         let raw: RawFile = match toml::from_str(text) {
             Ok(raw) => raw,
             Err(e) => {
-                let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+                let line = e.span().map(|s| lines.line_of(s.start)).unwrap_or(1);
                 let msg = e.message().trim().replace('\n', " ");
                 d.push(Diagnostic::error(
                     Location {
@@ -508,11 +509,23 @@ fn is_slug(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Line numbers by binary search over the line starts: checking a file is linear in its size (counting
+/// newlines for every question made a 10,000-question file take minutes).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex {
+            starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
 }

@@ -176,13 +176,26 @@ impl<T: Transport> Delivery<T> {
 
     /// Delivers every message due now (one claim of up to a batch), pacing as it goes.
     pub async fn pass(&mut self) -> Result<PassReport, StoreError> {
+        self.pass_until(&std::sync::atomic::AtomicBool::new(false))
+            .await
+    }
+
+    /// A pass that stops taking new messages once `stopping` is set (the rest stay claimed until
+    /// [`Store::requeue_unconfirmed`]).
+    async fn pass_until(
+        &mut self,
+        stopping: &std::sync::atomic::AtomicBool,
+    ) -> Result<PassReport, StoreError> {
         let now = self.clock.now();
         let items = self
             .store()
             .claim_due(self.transport.platform(), now, self.batch)?;
         let mut report = PassReport::default();
         for item in items {
-            self.deliver(item, &mut report).await?;
+            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            self.deliver(item, stopping, &mut report).await?;
         }
         // Forget chats with nothing recent, so thousands of quiet chats cost no memory.
         let now = Instant::now();
@@ -193,6 +206,7 @@ impl<T: Transport> Delivery<T> {
     async fn deliver(
         &mut self,
         item: OutboxItem,
+        stopping: &std::sync::atomic::AtomicBool,
         report: &mut PassReport,
     ) -> Result<(), StoreError> {
         let key = item.outgoing.chat.id.clone();
@@ -214,7 +228,11 @@ impl<T: Transport> Delivery<T> {
             if wait.is_zero() {
                 break;
             }
-            tokio::time::sleep(wait).await;
+            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                // Not started: it stays claimed and is queued again when the worker stops.
+                return Ok(());
+            }
+            tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
         }
         let now = Instant::now();
         self.global.take(now);
@@ -270,23 +288,34 @@ impl<T: Transport> Delivery<T> {
         Ok(())
     }
 
-    /// Runs until `shutdown` resolves: a pass, then a short sleep when idle. A send in flight when shutdown
-    /// comes is finished or, if interrupted, stays claimed and is queued again at the next start.
+    /// Runs until `shutdown` resolves: a pass, then a short sleep when idle. Shutdown is honoured between
+    /// messages, never during a send: a message on its way is finished and confirmed, so it is not sent again
+    /// after the restart. Messages claimed but not yet started go back to the queue.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         tokio::pin!(shutdown);
-        loop {
-            let report = tokio::select! {
-                _ = &mut shutdown => break,
-                r = self.pass() => r?,
+        {
+            let flag = Arc::clone(&stopping);
+            let this = &mut self;
+            let work = async move {
+                while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    let report = this.pass_until(&flag).await?;
+                    if report.sent == 0 && report.rate_limited == 0 {
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+                Ok::<(), StoreError>(())
             };
-            if report.sent == 0 && report.rate_limited == 0 {
-                tokio::select! {
-                    _ = &mut shutdown => break,
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            tokio::pin!(work);
+            tokio::select! {
+                r = &mut work => r?,
+                _ = &mut shutdown => {
+                    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+                    work.await?;
                 }
             }
         }
-        // Whatever this pass had claimed and not confirmed goes back to the queue now.
+        // Whatever was claimed and not started goes back to the queue now.
         let returned = self.store().requeue_unconfirmed()?;
         tracing::info!(returned, "delivery stopped");
         Ok(())

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::bank::Bank;
-use crate::grading::Grader;
 use crate::command::{self, Command};
+use crate::grading::Grader;
 use crate::i18n::{Lang, Msg};
 use crate::message::{ChatRef, Incoming, Outgoing, Reply, ReplyKind};
 use crate::schedule;
@@ -65,6 +65,7 @@ impl Ctx<'_> {
 pub struct Engine {
     bank: Bank,
     grader: Grader,
+    last_prune: std::sync::Mutex<Option<DateTime<Utc>>>,
     store: Store,
     defaults: ChatDefaults,
     limits: Limits,
@@ -75,11 +76,32 @@ impl Engine {
     pub fn new(bank: Bank, store: Store, defaults: ChatDefaults, limits: Limits) -> Engine {
         Engine {
             grader: Grader::new(&bank),
+            last_prune: std::sync::Mutex::new(None),
             bank,
             store,
             defaults,
             limits,
         }
+    }
+
+    /// Deletes sent outbox rows older than the retention period, at most once an hour.
+    fn prune_outbox(&self, now: DateTime<Utc>) {
+        let mut last = self.last_prune.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|t| now - t < chrono::Duration::hours(1) && now >= t) {
+            return;
+        }
+        *last = Some(now);
+        let before = now - chrono::Duration::days(self.limits.outbox_retention_days.into());
+        match self.store.prune_sent(before) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned sent messages from the outbox"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the outbox"),
+        }
+    }
+
+    /// Input limits (answer length).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The question bank.
@@ -244,6 +266,7 @@ impl Engine {
     /// Safe to call from several processes at once: the database lets only one of them post or reveal.
     pub fn tick(&self, now: DateTime<Utc>) -> Vec<Outgoing> {
         let mut out = Vec::new();
+        self.prune_outbox(now);
         match self.store.scheduled_chats() {
             Ok(chats) => {
                 for chat in chats {

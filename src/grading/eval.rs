@@ -47,6 +47,7 @@ pub struct Entry {
 pub struct EvalSet {
     /// Entries in file order.
     pub entries: Vec<Entry>,
+    by_id: std::collections::HashMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -82,7 +83,10 @@ impl EvalSet {
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push(Diagnostic::error(here(&file, 0), format!("cannot read: {e}")));
+                    errors.push(Diagnostic::error(
+                        here(&file, 0),
+                        format!("cannot read: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -94,7 +98,10 @@ impl EvalSet {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.span().map_or(1, |s| line_of(s.start));
-                    errors.push(Diagnostic::error(here(&file, line), e.message().trim().to_string()));
+                    errors.push(Diagnostic::error(
+                        here(&file, line),
+                        e.message().trim().to_string(),
+                    ));
                     continue;
                 }
             };
@@ -108,7 +115,10 @@ impl EvalSet {
                 if let Some(bad) = answers.keys().find(|k| !CLASSES.contains(&k.as_str())) {
                     errors.push(Diagnostic::error(
                         location.clone(),
-                        format!("{id}: unknown class `{bad}` (classes: {})", CLASSES.join(", ")),
+                        format!(
+                            "{id}: unknown class `{bad}` (classes: {})",
+                            CLASSES.join(", ")
+                        ),
                     ));
                 }
                 set.entries.push(Entry {
@@ -121,6 +131,18 @@ impl EvalSet {
                 });
             }
         }
+        for (i, e) in set.entries.iter().enumerate() {
+            if let Some(&first) = set.by_id.get(&e.id) {
+                errors.push(Diagnostic::error(
+                    e.location.clone(),
+                    format!(
+                        "{}: a second entry (the first is at {})",
+                        e.id, set.entries[first].location
+                    ),
+                ));
+            }
+            set.by_id.insert(e.id.clone(), i);
+        }
         if errors.is_empty() {
             Ok(set)
         } else {
@@ -130,7 +152,7 @@ impl EvalSet {
 
     /// The entry of a question.
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == id)
+        self.by_id.get(id).map(|&i| &self.entries[i])
     }
 }
 
@@ -240,7 +262,10 @@ fn in_order(scores: &BTreeMap<String, u8>) -> Option<bool> {
         .iter()
         .map(|c| scores.get(*c).copied())
         .collect::<Option<_>>()?;
-    Some(s.windows(2).all(|w| w[0] > w[1] || (w[0] == 0 && w[1] == 0)))
+    Some(
+        s.windows(2)
+            .all(|w| w[0] > w[1] || (w[0] == 0 && w[1] == 0)),
+    )
 }
 
 /// Grades the set against the bank (only questions of `topic`, if given).
@@ -299,7 +324,11 @@ pub fn evaluate(
             ClassMean {
                 class: c.to_string(),
                 answers: s.len(),
-                mean: if s.is_empty() { 0.0 } else { s.iter().sum::<f64>() / s.len() as f64 },
+                mean: if s.is_empty() {
+                    0.0
+                } else {
+                    s.iter().sum::<f64>() / s.len() as f64
+                },
                 term_lists: set
                     .entries
                     .iter()
@@ -381,7 +410,11 @@ pub fn render(r: &Report) -> String {
         r.ordered_of,
         100.0 * r.ordered_share()
     );
-    let _ = writeln!(s, "English / Chinese (strong_en / strong): {:.3}", r.english_ratio);
+    let _ = writeln!(
+        s,
+        "English / Chinese (strong_en / strong): {:.3}",
+        r.english_ratio
+    );
     let _ = writeln!(
         s,
         "\nadversarial answers above {ADVERSARIAL_MAX}: {}",
@@ -391,7 +424,11 @@ pub fn render(r: &Report) -> String {
     for o in &r.adversarial_top {
         let _ = writeln!(s, "  {:>3}  {:<12} {}", o.score, o.class, o.id);
     }
-    let _ = writeln!(s, "\npoints strong answers missed: {}", r.missed_by_strong.len());
+    let _ = writeln!(
+        s,
+        "\npoints strong answers missed: {}",
+        r.missed_by_strong.len()
+    );
     for m in &r.missed_by_strong {
         let _ = writeln!(s, "  {} #{} [{}] {}", m.id, m.point, m.class, m.text);
     }
@@ -401,7 +438,12 @@ pub fn render(r: &Report) -> String {
         for p in unordered {
             let row: Vec<String> = ORDERED
                 .iter()
-                .map(|c| format!("{c} {}", p.scores.get(*c).map_or("-".into(), |x| x.to_string())))
+                .map(|c| {
+                    format!(
+                        "{c} {}",
+                        p.scores.get(*c).map_or("-".into(), |x| x.to_string())
+                    )
+                })
                 .collect();
             let _ = writeln!(s, "  {}: {}", p.id, row.join(", "));
         }

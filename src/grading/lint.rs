@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
+use aho_corasick::AhoCorasick;
+
 use super::eval::EvalSet;
 use super::normalize::{find_phrase, normalize};
 use super::{Prepared, Reading};
-use crate::bank::{Bank, Diagnostic, KeyPoint};
+use crate::bank::{Bank, Diagnostic, KeyPoint, Question};
 
 /// A phrase found in more model answers than this (of other questions) is generic.
 pub const GENERIC_IN: usize = 12;
@@ -31,8 +33,11 @@ pub fn check(bank: &Bank, eval: Option<&EvalSet>) -> Vec<Diagnostic> {
         .iter()
         .filter(|q| !q.is_choice() && !q.points.is_empty())
         .collect();
-    let models: Vec<String> = questions.iter().map(|q| normalize(&q.answer).text).collect();
-    let mut generic_cache: HashMap<String, usize> = HashMap::new();
+    let models: Vec<String> = questions
+        .iter()
+        .map(|q| normalize(&q.answer).text)
+        .collect();
+    let in_models = models_containing(&questions, &models);
     for (qi, q) in questions.iter().enumerate() {
         let prepared = Prepared::new(q);
         let name = &q.id;
@@ -55,7 +60,10 @@ pub fn check(bank: &Bank, eval: Option<&EvalSet>) -> Vec<Diagnostic> {
                 if !group.iter().any(|x| is_english(x)) {
                     d.push(Diagnostic::error(
                         at.clone(),
-                        format!("{name}: key point {n}, `all` group {}, has no English phrase", g + 1),
+                        format!(
+                            "{name}: key point {n}, `all` group {}, has no English phrase",
+                            g + 1
+                        ),
                     ));
                 }
             }
@@ -82,13 +90,8 @@ pub fn check(bank: &Bank, eval: Option<&EvalSet>) -> Vec<Diagnostic> {
                     ));
                     continue;
                 }
-                let elsewhere = *generic_cache.entry(norm.clone()).or_insert_with(|| {
-                    models
-                        .iter()
-                        .filter(|m| find_phrase(m, &norm).next().is_some())
-                        .count()
-                });
-                let elsewhere = elsewhere - usize::from(find_phrase(&models[qi], &norm).next().is_some());
+                let elsewhere = in_models.get(&norm).copied().unwrap_or(0)
+                    - usize::from(find_phrase(&models[qi], &norm).next().is_some());
                 if elsewhere > GENERIC_IN {
                     d.push(Diagnostic::error(
                         at.clone(),
@@ -130,6 +133,41 @@ pub fn check(bank: &Bank, eval: Option<&EvalSet>) -> Vec<Diagnostic> {
         }
     }
     d
+}
+
+/// For every single phrase of the bank (normalised): how many model answers contain it (as whole English
+/// words). One Aho-Corasick pass over each model answer keeps this linear in the size of the bank.
+fn models_containing(questions: &[&Question], models: &[String]) -> HashMap<String, usize> {
+    let mut phrases: Vec<String> = questions
+        .iter()
+        .flat_map(|q| q.points.iter().flat_map(phrases_of))
+        .filter(|p| !p.contains('&'))
+        .map(|p| normalize(p).text)
+        .filter(|p| !p.is_empty())
+        .collect();
+    phrases.sort();
+    phrases.dedup();
+    let Ok(automaton) = AhoCorasick::new(&phrases) else {
+        return HashMap::new();
+    };
+    let is_word = |c: char| c.is_ascii_alphanumeric();
+    let mut counts = vec![0usize; phrases.len()];
+    let mut seen = vec![usize::MAX; phrases.len()];
+    for (mi, model) in models.iter().enumerate() {
+        for m in automaton.find_overlapping_iter(model) {
+            let p = m.pattern().as_usize();
+            let phrase = &phrases[p];
+            let before = model[..m.start()].chars().next_back();
+            let after = model[m.end()..].chars().next();
+            let whole = !(phrase.starts_with(is_word) && before.is_some_and(is_word))
+                && !(phrase.ends_with(is_word) && after.is_some_and(is_word));
+            if whole && seen[p] != mi {
+                seen[p] = mi;
+                counts[p] += 1;
+            }
+        }
+    }
+    phrases.into_iter().zip(counts).collect()
 }
 
 /// Whether a text is a bare list of terms (exposed for the evaluation tools).

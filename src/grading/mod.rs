@@ -113,6 +113,12 @@ const STATEMENT_UNITS: f32 = 10.0;
 /// An answer is a bare list when at least this share of it is terms, in at least `TERM_LIST_MIN` segments.
 const TERM_SHARE: f32 = 0.6;
 const TERM_LIST_MIN: usize = 5;
+/// A statement (a clause with its asides) of this many items is an enumeration.
+const LIST_CLAUSE_ITEMS: usize = 4;
+/// An answer with at least this share of its text in enumerations is a list.
+const LIST_SHARE: f32 = 0.7;
+/// An answer with this many statements is an explanation, however many short items it lists too.
+const ENOUGH_STATEMENTS: usize = 6;
 
 /// A phrase: parts that must all be stated in one sentence (`A & B`), normalised.
 #[derive(Debug, Clone)]
@@ -135,7 +141,11 @@ impl Pattern {
 
     /// Whether every part occurs in the question's own text (then it gives no credit).
     fn is_in(&self, text: &str) -> bool {
-        !self.parts.is_empty() && self.parts.iter().all(|p| find_phrase(text, p).next().is_some())
+        !self.parts.is_empty()
+            && self
+                .parts
+                .iter()
+                .all(|p| find_phrase(text, p).next().is_some())
     }
 }
 
@@ -184,7 +194,9 @@ fn tokens(text: &str) -> Vec<(Token, f32)> {
 
 fn pairs(text: &str) -> HashSet<(Token, Token)> {
     let t = tokens(text);
-    t.windows(2).map(|w| (w[0].0.clone(), w[1].0.clone())).collect()
+    t.windows(2)
+        .map(|w| (w[0].0.clone(), w[1].0.clone()))
+        .collect()
 }
 
 /// An answer, analysed once.
@@ -235,9 +247,11 @@ impl Reading {
             .filter(|&k| {
                 let at = c.start + k;
                 !NOT_CONTRASTS.iter().any(|n| {
-                    find_phrase(n, "而")
-                        .chain(find_phrase(n, "但"))
-                        .any(|off| at >= off && text.is_char_boundary(at - off) && text[at - off..].starts_with(n))
+                    find_phrase(n, "而").chain(find_phrase(n, "但")).any(|off| {
+                        at >= off
+                            && text.is_char_boundary(at - off)
+                            && text[at - off..].starts_with(n)
+                    })
                 })
             })
             .count();
@@ -307,7 +321,7 @@ impl Reading {
             return prose.is_term_list();
         }
         let text = &self.analyzed.text;
-        let (mut pieces, mut total, mut terms) = (0, 0.0, 0.0);
+        let (mut pieces, mut statements, mut total, mut terms) = (0, 0, 0.0, 0.0);
         for &(s, e) in &self.analyzed.segments {
             let piece = &text[s..e];
             let u = units_of(piece);
@@ -315,26 +329,62 @@ impl Reading {
             total += u;
             if u < STATEMENT_UNITS && !makes_statement(piece) {
                 terms += u;
+            } else {
+                statements += 1;
             }
         }
-        pieces >= TERM_LIST_MIN && total > 0.0 && terms >= TERM_SHARE * total
+        if pieces < TERM_LIST_MIN || total <= 0.0 {
+            return false;
+        }
+        // Short items without a statement word, or most of the text in clauses that only enumerate
+        // (`A、B、C、D`, one clause of many items).
+        let bare = statements < ENOUGH_STATEMENTS && terms >= TERM_SHARE * total;
+        let clauses = &self.analyzed.clauses;
+        let mut listed = 0.0;
+        let mut i = 0;
+        while i < clauses.len() {
+            // One statement: a clause with its asides.
+            let mut j = i;
+            while j + 1 < clauses.len() && clauses[j + 1].statement == clauses[i].statement {
+                j += 1;
+            }
+            let (start, end) = (clauses[i].start, clauses[j].end);
+            let items = self
+                .analyzed
+                .segments
+                .iter()
+                .filter(|&&(s, e)| s >= start && e <= end)
+                .count();
+            if items >= LIST_CLAUSE_ITEMS {
+                listed += units_of(&text[start..end]);
+            }
+            i = j + 1;
+        }
+        bare || listed >= LIST_SHARE * total
     }
 }
 
 /// Words that begin a contrasting statement inside a clause.
-const CONTRASTS: &[&str] = &["而", "但", "whereas", "while", "but", "however", "相反", "反之"];
+const CONTRASTS: &[&str] = &[
+    "而", "但", "whereas", "while", "but", "however", "相反", "反之",
+];
 /// Words with `而` or `但` that continue a statement rather than contrast.
 const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但"];
 
 /// Words that make a piece of text a statement rather than a term: verbs, copulas, particles, connectives.
-const STATEMENT_WORDS_ZH: &str = "的是了在会把被就要让给能可用来时后先再不没对将从到由比更而但如若则即才还也都会需通";
+const STATEMENT_WORDS_ZH: &[&str] = &[
+    "的", "是", "了", "把", "被", "就", "让", "给", "也", "都", "而", "但", "才", "还", "很", "更",
+    "再", "先", "所以", "因为", "如果", "可以", "能够", "需要", "通过", "导致", "用来", "用于",
+    "负责", "保证", "避免", "不", "没",
+];
 const STATEMENT_WORDS_EN: &[&str] = &[
-    "is", "are", "was", "be", "can", "will", "do", "doe", "has", "have", "to", "so", "becaus", "when",
-    "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "onc", "each",
+    "is", "are", "was", "be", "can", "will", "do", "doe", "has", "have", "to", "so", "becaus",
+    "when", "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "onc",
+    "each",
 ];
 
 fn makes_statement(piece: &str) -> bool {
-    piece.chars().any(|c| STATEMENT_WORDS_ZH.contains(c))
+    STATEMENT_WORDS_ZH.iter().any(|w| piece.contains(w))
         || piece.split(' ').any(|w| STATEMENT_WORDS_EN.contains(&w))
 }
 
@@ -581,7 +631,10 @@ mod tests {
         let copied = grade_text(&q, &q.answer.clone(), 10);
         assert_eq!(copied.verdict, Verdict::CopiedModel);
         assert_eq!(copied.score, 0);
-        let padded = format!("{}另外 UDP 没有连接的概念，适合视频通话这类场景。", q.answer);
+        let padded = format!(
+            "{}另外 UDP 没有连接的概念，适合视频通话这类场景。",
+            q.answer
+        );
         assert_eq!(grade_text(&q, &padded, 10).verdict, Verdict::CopiedModel);
     }
 
@@ -620,7 +673,11 @@ mod tests {
             }]
         );
         // Stated as a myth, it is not a contradiction.
-        let g = grade_text(&q, "有人误以为序列号从 0 开始，其实三次握手时双方各自随机选择初始序列号。", 10);
+        let g = grade_text(
+            &q,
+            "有人误以为序列号从 0 开始，其实三次握手时双方各自随机选择初始序列号。",
+            10,
+        );
         assert!(g.contradicted.is_empty(), "{g:?}");
         assert_eq!(g.covered, vec![0, 1]);
     }
@@ -630,11 +687,14 @@ mod tests {
         let mut q = question();
         q.points[2].phrases = vec!["连接 & 失效".into()];
         q.points[2].all = vec![vec!["服务端".into(), "server".into()]];
-        let apart = "客户端和服务端进行三次握手交换序列号。网络里的请求可能已经失效了。之后才建立连接。";
+        let apart =
+            "客户端和服务端进行三次握手交换序列号。网络里的请求可能已经失效了。之后才建立连接。";
         assert!(!grade_text(&q, apart, 10).covered.contains(&2));
-        let together = "三次握手交换序列号，也防止已经失效的连接请求突然到达服务端，被服务端误当成新请求。";
+        let together =
+            "三次握手交换序列号，也防止已经失效的连接请求突然到达服务端，被服务端误当成新请求。";
         assert!(grade_text(&q, together, 10).covered.contains(&2));
-        let no_server = "三次握手交换序列号，也防止已经失效的连接请求突然到达，而被误当成新请求来处理。";
+        let no_server =
+            "三次握手交换序列号，也防止已经失效的连接请求突然到达，而被误当成新请求来处理。";
         assert!(!grade_text(&q, no_server, 10).covered.contains(&2));
     }
 
@@ -642,16 +702,28 @@ mod tests {
     fn phrases_from_the_question_give_no_credit() {
         let mut q = question();
         q.points[0].phrases.push("建立连接".into());
-        let g = grade_text(&q, "TCP 建立连接的过程就是建立连接，建立连接以后就可以通信了，大概就是这样的一个过程。", 10);
+        let g = grade_text(
+            &q,
+            "TCP 建立连接的过程就是建立连接，建立连接以后就可以通信了，大概就是这样的一个过程。",
+            10,
+        );
         assert!(g.covered.is_empty(), "{g:?}");
     }
 
     #[test]
     fn restating_the_question_and_listing_terms_are_capped() {
         let q = question();
-        let restated = grade_text(&q, "TCP 建立连接的过程是怎样的呢？TCP 建立连接有三次握手的过程。", 10);
+        let restated = grade_text(
+            &q,
+            "TCP 建立连接的过程是怎样的呢？TCP 建立连接有三次握手的过程。",
+            10,
+        );
         assert!(restated.score <= 30, "{restated:?}");
-        let list = grade_text(&q, "关键词：三次握手、SYN、ACK、ISN、序列号、历史连接、半连接队列", 10);
+        let list = grade_text(
+            &q,
+            "关键词：三次握手、SYN、ACK、ISN、序列号、历史连接、半连接队列",
+            10,
+        );
         assert_eq!(list.covered, vec![0, 1, 2]);
         assert!(list.score <= TERM_LIST_CAP, "{list:?}");
     }
@@ -665,7 +737,11 @@ mod tests {
             10,
         );
         assert_eq!(g.covered, vec![0, 1, 2]);
-        let g = grade_text(&q, "三次握手之後雙方確認了序列號，還可以避免歷史連接被誤建立，這就是原因所在。", 10);
+        let g = grade_text(
+            &q,
+            "三次握手之後雙方確認了序列號，還可以避免歷史連接被誤建立，這就是原因所在。",
+            10,
+        );
         assert_eq!(g.covered, vec![0, 1, 2]);
     }
 

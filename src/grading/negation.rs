@@ -16,39 +16,158 @@ use super::normalize::{Analyzed, Break, find_phrase, normalize};
 
 /// Negation words.
 const NEGATIONS: &[&str] = &[
-    "不", "没", "无需", "无须", "无法", "并非", "而非", "绝非", "并无", "毫无", "从未", "并未", "尚未", "别",
-    "勿", "not", "no", "never", "without", "neither", "nor",
+    "不", "没", "无需", "无须", "无法", "并非", "而非", "绝非", "并无", "毫无", "从未", "并未",
+    "尚未", "别", "勿", "not", "no", "never", "without", "neither", "nor",
 ];
 
 /// Words that contain a negation word but deny nothing.
 const NOT_NEGATIONS: &[&str] = &[
-    "不同", "不断", "不仅", "不但", "不管", "不论", "不少", "不过", "不止", "不久", "不停", "不足", "不一样",
-    "不得不", "不可避免", "不外乎", "不妨", "不如", "不然", "差不多", "没错", "别的", "别名", "区别", "类别",
-    "级别", "分别", "识别", "特别", "个别", "告别", "别人", "not only", "not just", "no matter",
+    "不同",
+    "不断",
+    "不仅",
+    "不但",
+    "不管",
+    "不论",
+    "不少",
+    "不过",
+    "不止",
+    "不久",
+    "不停",
+    "不足",
+    "不一样",
+    "不得不",
+    "不可避免",
+    "不外乎",
+    "不妨",
+    "不如",
+    "不然",
+    "差不多",
+    "没错",
+    "别的",
+    "别名",
+    "区别",
+    "类别",
+    "级别",
+    "分别",
+    "识别",
+    "特别",
+    "个别",
+    "告别",
+    "别人",
+    "not only",
+    "not just",
+    "no matter",
+];
+
+/// Established terms that start with a negation word: the negation covers the term itself ("可重复读" is not
+/// stated by "不可重复读"), not the words after it.
+const NEGATED_TERMS: &[&str] = &[
+    "不可变",
+    "不可重复读",
+    "不可达",
+    "不可中断",
+    "不可重入",
+    "不一致",
+    "不安全",
+    "不可靠",
+    "不阻塞",
+    "非阻塞",
+    "无状态",
+    "无连接",
+    "无锁",
+    "不透明",
+    "不确定",
+    "没命中",
+    "未命中",
+    "未提交",
 ];
 
 /// Words that begin a new statement and so end a negation's scope.
 const SCOPE_ENDS: &[&str] = &[
-    "而是", "而", "但", "却", "只是", "所以", "因此", "因为", "由于", "就会", "时会", "的时候", "的话", "导致",
-    "否则", "反而", "那么", "but", "instead", "rather", "because", "since", "so", "which", "while",
-    "whereas", "though", "although", "however", "until", "unless", "then", "otherwise", "when", "if",
+    "而是",
+    "而",
+    "但",
+    "却",
+    "只是",
+    "所以",
+    "因此",
+    "因为",
+    "由于",
+    "就会",
+    "时会",
+    "的时候",
+    "的话",
+    "导致",
+    "否则",
+    "反而",
+    "那么",
+    "but",
+    "instead",
+    "rather",
+    "because",
+    "since",
+    "so",
+    "which",
+    "while",
+    "whereas",
+    "though",
+    "although",
+    "however",
+    "until",
+    "unless",
+    "then",
+    "otherwise",
+    "when",
+    "if",
 ];
 
 /// Markers that what follows in the clause is a myth or a mistake.
 const MYTH_MARKERS: &[&str] = &[
-    "误以为", "误认为", "错误地认为", "错误认为", "常见误区", "误区是", "误区", "误解是", "谣言", "以讹传讹",
-    "myth", "misconception", "wrongly",
+    "误以为",
+    "误认为",
+    "错误地认为",
+    "错误认为",
+    "常见误区",
+    "误区是",
+    "误区",
+    "误解是",
+    "谣言",
+    "以讹传讹",
+    "myth",
+    "misconception",
+    "wrongly",
 ];
 
 /// Clauses that judge the statement before them (or the list after a colon) to be wrong.
 const WRONG_VERDICTS: &[&str] = &[
-    "是错的", "是错误的", "错了", "不对", "不正确", "是误区", "是误解", "是谣言", "都是错", "说法错误",
-    "wrong", "incorrect", "false", "not true", "a myth",
+    "是错的",
+    "是错误的",
+    "错了",
+    "不对",
+    "不正确",
+    "是误区",
+    "是误解",
+    "是谣言",
+    "都是错",
+    "说法错误",
+    "wrong",
+    "incorrect",
+    "false",
+    "not true",
+    "a myth",
 ];
 
 /// Clauses that set things right after a list of wrong statements.
 const CORRECTIONS: &[&str] = &[
-    "其实", "实际上", "事实上", "正确的是", "正确说法", "真相是", "actually", "in fact", "correct",
+    "其实",
+    "实际上",
+    "事实上",
+    "正确的是",
+    "正确说法",
+    "真相是",
+    "actually",
+    "in fact",
+    "correct",
 ];
 
 /// The window of a negation word, in units (a Chinese character 1, an English word 2).
@@ -58,6 +177,7 @@ const WINDOW: f32 = 14.0;
 const VERDICT_CLAUSE: f32 = 8.0;
 
 struct Lexicon {
+    negated_terms: Vec<String>,
     negations: Vec<String>,
     not_negations: Vec<String>,
     scope_ends: Vec<String>,
@@ -71,6 +191,7 @@ fn lexicon() -> &'static Lexicon {
     L.get_or_init(|| {
         let n = |words: &[&str]| words.iter().map(|w| normalize(w).text).collect::<Vec<_>>();
         Lexicon {
+            negated_terms: n(NEGATED_TERMS),
             negations: n(NEGATIONS),
             not_negations: n(NOT_NEGATIONS),
             scope_ends: n(SCOPE_ENDS),
@@ -130,7 +251,10 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
         if bounded && any_at(text, pos, &lex.scope_ends).is_some() {
             break;
         }
-        let c = text[pos..].chars().next().expect("pos < end is a char boundary");
+        let c = text[pos..]
+            .chars()
+            .next()
+            .expect("pos < end is a char boundary");
         spent += units(c);
         if bounded && spent > WINDOW {
             break;
@@ -156,6 +280,15 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 pos += len;
                 continue;
             }
+            if let Some(len) = any_at(text, pos, &lex.negated_terms) {
+                // Only the rest of the term is denied.
+                let cue = text[pos..].chars().next().map_or(1, char::len_utf8);
+                negated[pos + cue..pos + len]
+                    .iter_mut()
+                    .for_each(|b| *b = true);
+                pos += len;
+                continue;
+            }
             if let Some(len) = any_at(text, pos, &lex.negations)
                 && !is_false_negation(text, pos, &text[pos..pos + len])
             {
@@ -166,7 +299,11 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
             pos += text[pos..].chars().next().map_or(1, char::len_utf8);
         }
         let clause = &text[cl.start..cl.end];
-        if let Some(v) = lex.verdicts.iter().find(|v| find_phrase(clause, v).next().is_some()) {
+        if let Some(v) = lex
+            .verdicts
+            .iter()
+            .find(|v| find_phrase(clause, v).next().is_some())
+        {
             verdict_of[ci] = units_of(clause) - units_of(v) <= VERDICT_CLAUSE;
         }
     }
@@ -175,7 +312,11 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
     for (ci, cl) in a.clauses.iter().enumerate() {
         let clause = &text[cl.start..cl.end];
         if denying_list {
-            if lex.corrections.iter().any(|c| find_phrase(clause, c).next().is_some()) {
+            if lex
+                .corrections
+                .iter()
+                .any(|c| find_phrase(clause, c).next().is_some())
+            {
                 denying_list = false;
             } else {
                 negated[cl.start..cl.end].iter_mut().for_each(|b| *b = true);
@@ -187,7 +328,9 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 denying_list = true;
             } else if ci > 0 {
                 let prev = a.clauses[ci - 1];
-                negated[prev.start..prev.end].iter_mut().for_each(|b| *b = true);
+                negated[prev.start..prev.end]
+                    .iter_mut()
+                    .for_each(|b| *b = true);
             }
         }
     }
@@ -228,6 +371,12 @@ mod tests {
     }
 
     #[test]
+    fn a_negated_term_denies_only_itself() {
+        assert_eq!(denied("元组是不可变对象，所以可以做字典的键"), "可变");
+        assert_eq!(denied("解决了不可重复读"), "可重复读");
+    }
+
+    #[test]
     fn words_that_only_look_negative_deny_nothing() {
         assert_eq!(denied("不同的隔离级别，不断重试，不仅快，差不多"), "");
         assert_eq!(denied("the GIL is not only a lock"), "");
@@ -249,7 +398,10 @@ mod tests {
     #[test]
     fn myths_and_verdicts_deny_the_statement_they_judge() {
         assert_eq!(denied("常见误区是 POST 会发两个包"), "是post会发两个包");
-        assert_eq!(denied("DNS 在会话层，这是错的。DNS 在应用层"), "dns在会话层");
+        assert_eq!(
+            denied("DNS 在会话层，这是错的。DNS 在应用层"),
+            "dns在会话层"
+        );
         assert_eq!(
             denied("以下说法都是错的：三次握手，序列号。其实就是这样"),
             "三次握手序列号"

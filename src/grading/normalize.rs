@@ -37,8 +37,8 @@ pub struct Span {
     pub start: usize,
     /// One past the last byte.
     pub end: usize,
-    /// The statement it belongs to (0-based): clauses joined only by an aside (parentheses) are one
-    /// statement; a comma, a colon or a sentence end begins the next.
+    /// The statement it belongs to (0-based): clauses joined only by an aside (parentheses) or a colon are
+    /// one statement; a comma or a sentence end begins the next.
     pub statement: usize,
     /// What ended it (`Sentence` for the last one).
     pub ended_by: Break,
@@ -63,6 +63,9 @@ fn is_word(c: char) -> bool {
 /// Full-width to half-width, ideographic space to space.
 fn fold_width(raw: char) -> char {
     match raw {
+        // Full-width punctuation that ends a clause stays itself: `await；asyncio` is two clauses, while an
+        // ASCII `;` between two words (`a;b`) may be code.
+        '，' | '；' | '：' | '！' | '？' | '（' | '）' => raw,
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(raw as u32 - 0xFEE0).unwrap_or(raw),
         '\u{3000}' => ' ',
         _ => raw,
@@ -78,14 +81,18 @@ pub fn stem(word: &str) -> String {
     }
     let keeps_s = |w: &str| ["ss", "us", "is"].iter().any(|x| w.ends_with(x));
     if word.len() == 4 {
-        let strip = (word.ends_with('s') && !keeps_s(word) && !word.ends_with("es")) || word.ends_with('e');
+        let strip =
+            (word.ends_with('s') && !keeps_s(word) && !word.ends_with("es")) || word.ends_with('e');
         return if strip { &word[..3] } else { word }.to_string();
     }
     // Plurals and third persons.
     let mut w = word.to_string();
     if let Some(base) = w.strip_suffix("ies") {
         w = format!("{base}i");
-    } else if let Some(base) = w.strip_suffix("es").filter(|b| b.len() >= 3 && !b.ends_with('s') || b.ends_with("ss")) {
+    } else if let Some(base) = w
+        .strip_suffix("es")
+        .filter(|b| b.len() >= 3 && !b.ends_with('s') || b.ends_with("ss"))
+    {
         w = base.to_string();
     } else if !keeps_s(&w)
         && let Some(base) = w.strip_suffix('s')
@@ -125,8 +132,9 @@ pub fn normalize(input: &str) -> Normalized {
 fn break_of(c: char, prev: Option<char>, next: Option<char>) -> Option<Break> {
     let between_words = prev.is_some_and(is_word) && next.is_some_and(is_word);
     match c {
-        '\n' | '。' | '！' | '？' | '；' => Some(Break::Sentence),
+        '\n' | '。' => Some(Break::Sentence),
         '.' | '!' | '?' | ';' if !between_words => Some(Break::Sentence),
+        '；' | '！' | '？' => Some(Break::Sentence),
         '，' => Some(Break::Clause),
         '（' | '）' | '(' | ')' | '【' | '】' => Some(Break::Aside),
         ',' if !between_words => Some(Break::Clause),
@@ -198,7 +206,10 @@ pub fn analyze(input: &str) -> Analyzed {
             && next.is_some_and(|n| !n.is_ascii() && n.is_alphanumeric());
         let ends_segment = between_chinese
             || matches!(c, '、' | '/' | '|' | '｜')
-            || matches!(break_of(c, prev, next), Some(Break::Sentence | Break::Clause | Break::Colon));
+            || matches!(
+                break_of(c, prev, next),
+                Some(Break::Sentence | Break::Clause | Break::Colon)
+            );
         if ends_segment
             && let Some(s) = segment_start.take()
             && out.text.len() > s
@@ -216,7 +227,8 @@ pub fn analyze(input: &str) -> Analyzed {
                 ended_by: b,
             });
             clause_start = out.text.len();
-            if b != Break::Aside {
+            // An aside or a colon (`LVS：四层负载均衡`) keeps the statement going.
+            if !matches!(b, Break::Aside | Break::Colon) {
                 statement += 1;
             }
         }
@@ -328,11 +340,21 @@ mod tests {
 
     #[test]
     fn clauses_and_sentences_follow_the_punctuation() {
-        let a = analyze("不是三次握手，而是两次。TCP is reliable, UDP is not. GIL（全局锁）版本 3.5 可用");
+        let a = analyze(
+            "不是三次握手，而是两次。TCP is reliable, UDP is not. GIL（全局锁）版本 3.5 可用",
+        );
         let texts: Vec<&str> = a.clauses.iter().map(|c| &a.text[c.start..c.end]).collect();
         assert_eq!(
             texts,
-            ["不是三次握手", "而是两次", "tcp is reliabl", "udp is not", "gil", "全局锁", "版本3 5可用"]
+            [
+                "不是三次握手",
+                "而是两次",
+                "tcp is reliabl",
+                "udp is not",
+                "gil",
+                "全局锁",
+                "版本3 5可用"
+            ]
         );
         let statements: Vec<usize> = a.clauses.iter().map(|c| c.statement).collect();
         assert_eq!(statements, [0, 1, 2, 3, 4, 4, 4]);
@@ -340,11 +362,22 @@ mod tests {
 
     #[test]
     fn segments_split_lists_at_every_separator() {
-        let a = analyze("关键词：SYN、ACK/ISN、半连接队列 全连接队列, the sequence number；用 TCP 协议 (os.fork)");
+        let a = analyze(
+            "关键词：SYN、ACK/ISN、半连接队列 全连接队列, the sequence number；用 TCP 协议 (os.fork)",
+        );
         let segs: Vec<&str> = a.segments.iter().map(|&(s, e)| &a.text[s..e]).collect();
         assert_eq!(
             segs,
-            ["关键词", "syn", "ack", "isn", "半连接队列", "全连接队列", "the sequenc numb", "用tcp协议os fork"]
+            [
+                "关键词",
+                "syn",
+                "ack",
+                "isn",
+                "半连接队列",
+                "全连接队列",
+                "the sequenc numb",
+                "用tcp协议os fork"
+            ]
         );
     }
 }

@@ -413,6 +413,13 @@ pub(super) fn render(msg: &Msg) -> String {
             "\"{x}\" is not valid. Usage: /clock +2h, /clock +30m, /clock +1d, or /clock 2026-12-01T09:00 (chat time zone)."
         ),
         Msg::ConsoleBadAs => "Usage: /as <name> [--member|--admin]".into(),
+        Msg::ConsoleClockTooFar { max_days } => format!(
+            "The clock moves at most {max_days} days at a time (every post and reveal on the way happens)."
+        ),
+        Msg::ConsoleNotUtf8(line) => format!("Line {line} is not UTF-8 text; it was skipped."),
+        Msg::ConsoleLineTooLong { line, max } => {
+            format!("Line {line} is longer than {max} bytes; it was skipped.")
+        }
         Msg::TelegramDmReady => {
             "Ready: anything you send me here is your answer to today's question in the group (sealed until the reveal). /reveal shows the answer now.".into()
         }

@@ -414,6 +414,20 @@ pub enum Msg {
     ConsoleBadClock(String),
     /// Console: `/as` with a bad argument.
     ConsoleBadAs,
+    /// Console: `/clock` asked to move farther than allowed.
+    ConsoleClockTooFar {
+        /// The limit in days.
+        max_days: i64,
+    },
+    /// Console: an input line that is not UTF-8 (1-based line number); it was skipped.
+    ConsoleNotUtf8(usize),
+    /// Console: an input line longer than the limit (in bytes); it was skipped.
+    ConsoleLineTooLong {
+        /// 1-based line number.
+        line: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
     /// Telegram: the DM now answers for a group.
     TelegramDmReady,
     /// Telegram: the bot cannot DM this member; how to fix it.

@@ -398,6 +398,11 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ConsoleBadClock(x) => format!(
             "“{x}”无效。用法：/clock +2h、/clock +30m、/clock +1d，或 /clock 2026-12-01T09:00（群时区）。"
         ),
+        Msg::ConsoleClockTooFar { max_days } => {
+            format!("时钟一次最多移动 {max_days} 天（途经的每次出题和揭晓都会发生）。")
+        }
+        Msg::ConsoleNotUtf8(line) => format!("第 {line} 行不是 UTF-8 文本，已跳过。"),
+        Msg::ConsoleLineTooLong { line, max } => format!("第 {line} 行超过 {max} 字节，已跳过。"),
         Msg::ConsoleBadAs => "用法：/as <名字> [--member|--admin]".into(),
         Msg::TelegramDmReady => {
             "好的：在这里发给我的文字都算作你在群里今天这道题的答案（揭晓前保密）。也可以用 /reveal 先看答案。".into()

@@ -49,6 +49,15 @@ pub(super) fn enqueue_in(
     )? == 1)
 }
 
+/// Claims due messages of a platform: `?1` platform, `?2` now, `?3` how many. The inner query walks the
+/// partial index `outbox_pending` in due order (checked by a test with `EXPLAIN QUERY PLAN`).
+const CLAIM: &str = "UPDATE outbox SET state = 'sending', attempts = attempts + 1
+     WHERE id IN (
+         SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id
+         WHERE o.state = 'pending' AND o.not_before <= ?2 AND c.platform = ?1 AND c.paused_reason IS NULL
+         ORDER BY o.not_before, o.id LIMIT ?3)
+     RETURNING id, chat_id, payload, attempts";
+
 impl Store {
     /// Queues a message that belongs to no round (e.g. a notice to a chat).
     pub fn enqueue(
@@ -71,14 +80,7 @@ impl Store {
         limit: usize,
     ) -> StoreResult<Vec<OutboxItem>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1
-             WHERE id IN (
-                 SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id
-                 WHERE o.state = 'pending' AND o.not_before <= ?2 AND c.platform = ?1 AND c.paused_reason IS NULL
-                 ORDER BY o.not_before, o.id LIMIT ?3)
-             RETURNING id, chat_id, payload, attempts",
-        )?;
+        let mut stmt = conn.prepare_cached(CLAIM)?;
         let rows = stmt.query_map(params![platform.key(), ts(now), limit as i64], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -109,6 +111,15 @@ impl Store {
         Ok(self.conn().execute(
             "UPDATE outbox SET state = 'pending' WHERE state = 'sending'",
             [],
+        )?)
+    }
+
+    /// Deletes sent messages confirmed before `before` (they are kept a while for inspection, not forever).
+    /// Returns how many were deleted.
+    pub fn prune_sent(&self, before: DateTime<Utc>) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "DELETE FROM outbox WHERE state = 'sent' AND sent_at < ?1",
+            [ts(before)],
         )?)
     }
 
@@ -180,5 +191,34 @@ impl Store {
             [chat_id],
             |r| r.get(0),
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_walks_the_pending_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("o.db")).unwrap();
+        let plan: Vec<String> = store.with_connection(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}")).unwrap();
+            stmt.query_map(params!["telegram", 0, 10], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        });
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("USING INDEX outbox_pending")),
+            "{plan:#?}"
+        );
+        assert!(
+            !plan
+                .iter()
+                .any(|l| l.starts_with("SCAN o") || l == "SCAN outbox"),
+            "{plan:#?}"
+        );
     }
 }

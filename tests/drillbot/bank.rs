@@ -234,3 +234,70 @@ fn a_scripted_console_session_runs_a_round_and_exits_zero() {
     );
     assert!(text.contains("1. alice"), "{text}");
 }
+
+#[test]
+fn the_console_skips_bad_input_lines_and_goes_on() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("console.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["console", "--now", "2026-12-01T08:00", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut script: Vec<u8> = b"/settings topics redis\n/today\n/as alice\n".to_vec();
+    script.extend_from_slice(b"/answer \xff\xfe broken bytes\n");
+    script.extend_from_slice(format!("/answer {}\n", "x".repeat(1_000_000)).as_bytes());
+    script.extend_from_slice(
+        "/answer \0\u{1b}缓存穿透是查询一个不存在的数据，缓存和数据库里都没有。\n".as_bytes(),
+    );
+    script.extend_from_slice(b"/clock 9999-12-31T23:59\n/as host\n/reveal\n");
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("第 4 行不是 UTF-8 文本，已跳过。"), "{text}");
+    assert!(text.contains("第 5 行超过"), "{text}");
+    assert!(text.contains("时钟一次最多移动 366 天"), "{text}");
+    // The answer with a NUL and an escape was stored without them and shows at the reveal.
+    assert!(text.contains("【仅 alice 可见】"), "{text}");
+    assert!(text.contains("✅ 揭晓"), "{text}");
+    assert!(text.contains("alice："), "{text}");
+}
+
+#[test]
+fn configuration_mistakes_stop_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config_dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .args(["bank", "stats", "--config-dir"])
+            .arg(config_dir)
+            .output()
+            .unwrap()
+    };
+    let out = run(&dir.path().join("missing"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such directory"));
+
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[chat]\ntopics = [\"nosuchtopic\"]\n",
+    )
+    .unwrap();
+    let out = run(dir.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("chat.topics") && err.contains("nosuchtopic"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[chat]\ntopics = [\"redis\"]\n",
+    )
+    .unwrap();
+    assert!(run(dir.path()).status.success());
+}

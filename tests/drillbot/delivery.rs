@@ -268,3 +268,64 @@ async fn outbox_global_pacing_spreads_a_burst_over_time() {
         "took {took:?}"
     );
 }
+
+/// A platform whose sends take a while, to stop the worker in the middle of one.
+#[derive(Clone, Default)]
+struct SlowPlatform {
+    started: Arc<tokio::sync::Notify>,
+    accepted: Arc<Mutex<usize>>,
+}
+
+impl Transport for SlowPlatform {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+    async fn send(&self, _outgoing: &Outgoing) -> Result<(), SendError> {
+        self.started.notify_one();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        *self.accepted.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_during_a_send_finishes_it_and_it_is_not_sent_again() {
+    let bot = bot_with_a_queued_post();
+    let platform = SlowPlatform::default();
+    let w = Delivery::new(
+        Arc::clone(&bot.engine),
+        platform.clone(),
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    let started = Arc::clone(&platform.started);
+    w.run(async move { started.notified().await })
+        .await
+        .unwrap();
+    assert_eq!(
+        *platform.accepted.lock().unwrap(),
+        1,
+        "the send was finished"
+    );
+    let counts = bot.engine.store().outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.sending, counts.sent), (0, 0, 1));
+    // A restarted worker finds nothing to send again.
+    let again = FakePlatform::default();
+    let mut w = worker(&bot, &again, Pacing::telegram());
+    assert_eq!(w.pass().await.unwrap().sent, 0);
+    assert_eq!(again.attempts(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sent_messages_are_pruned_after_the_retention_period() {
+    let bot = bot_with_a_queued_post();
+    let platform = FakePlatform::default();
+    let mut w = worker(&bot, &platform, Pacing::telegram());
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    let sent = || bot.engine.store().outbox_counts().unwrap().sent;
+    bot.engine.tick(bot.now + chrono::Duration::days(29));
+    assert_eq!(sent(), 1, "kept within the 30 days");
+    bot.engine.tick(bot.now + chrono::Duration::days(31));
+    assert_eq!(sent(), 0, "deleted after them");
+}

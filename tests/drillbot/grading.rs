@@ -25,10 +25,16 @@ fn grading_meets_its_targets_on_the_evaluation_set() {
     let text = eval::render(&r);
     assert!(r.without_entry.is_empty(), "{text}");
     assert!(r.questions >= 160, "{text}");
-    let mean = |c: &str| r.mean(c).unwrap_or_else(|| panic!("no {c} answers\n{text}"));
+    let mean = |c: &str| {
+        r.mean(c)
+            .unwrap_or_else(|| panic!("no {c} answers\n{text}"))
+    };
     assert!(r.ordered_share() >= 0.90, "ordering\n{text}");
     assert!(mean("strong") >= 85.0, "strong\n{text}");
-    assert!(mean("strong_en") >= 0.95 * mean("strong"), "English\n{text}");
+    assert!(
+        mean("strong_en") >= 0.95 * mean("strong"),
+        "English\n{text}"
+    );
     assert!((40.0..=75.0).contains(&mean("partial")), "partial\n{text}");
     assert!(mean("weak") <= 25.0, "weak\n{text}");
     assert!(mean("offtopic") <= 5.0, "offtopic\n{text}");
@@ -90,7 +96,10 @@ fn bank_check_enforces_the_graders_rules_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.toml"), RULES_BANK).unwrap();
     let (bank, diags) = bank::check_dir(dir.path());
-    assert!(diags.iter().all(|d| d.severity != Severity::Error), "{diags:#?}");
+    assert!(
+        diags.iter().all(|d| d.severity != Severity::Error),
+        "{diags:#?}"
+    );
     let errors: Vec<String> = lint::check(&bank.unwrap(), None)
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -98,14 +107,29 @@ fn bank_check_enforces_the_graders_rules_with_file_and_line() {
         .collect();
     let has = |needle: &str| errors.iter().any(|e| e.contains(needle));
     // Point 2: "路由器" is in the question; no English phrase.
-    assert!(has("r.toml:17: error: r-one: key point 2 phrase \"路由器\" is in the question's own text"), "{errors:#?}");
-    assert!(has("r.toml:17: error: r-one: key point 2 has no English phrase"), "{errors:#?}");
+    assert!(
+        has("r.toml:17: error: r-one: key point 2 phrase \"路由器\" is in the question's own text"),
+        "{errors:#?}"
+    );
+    assert!(
+        has("r.toml:17: error: r-one: key point 2 has no English phrase"),
+        "{errors:#?}"
+    );
     // Point 3: two characters alone.
-    assert!(has("r.toml:21:") && has("phrase \"转发\" is too short to stand alone"), "{errors:#?}");
+    assert!(
+        has("r.toml:21:") && has("phrase \"转发\" is too short to stand alone"),
+        "{errors:#?}"
+    );
     // Point 4: the model answer states its myth.
-    assert!(has("r.toml:25:") && has("the model answer states key point 4's wrong phrase"), "{errors:#?}");
+    assert!(
+        has("r.toml:25:") && has("the model answer states key point 4's wrong phrase"),
+        "{errors:#?}"
+    );
     // Point 1 is fine: a statement, English, not in the question, stated by the model answer.
-    assert!(!errors.iter().any(|e| e.contains("key point 1")), "{errors:#?}");
+    assert!(
+        !errors.iter().any(|e| e.contains("key point 1")),
+        "{errors:#?}"
+    );
 }
 
 fn drillbot(args: &[&str], stdin: &str) -> std::process::Output {

@@ -188,7 +188,9 @@ pub fn good_answer(question_id: &str) -> &'static str {
 /// A weaker answer covering only the first key point.
 pub fn partial_answer(question_id: &str) -> &'static str {
     match question_id {
-        "alpha-handshake" => "建立连接时客户端先发 SYN，服务端回应以后客户端再确认一次，然后才开始传数据。",
+        "alpha-handshake" => {
+            "建立连接时客户端先发 SYN，服务端回应以后客户端再确认一次，然后才开始传数据。"
+        }
         "alpha-time-wait" => "主动关闭方需要等待 2MSL 的时间再关闭。",
         "beta-gil" => "因为有 GIL，同一时刻只有一个线程在跑。",
         "beta-generator" => "生成器就是函数里写了 yield 的函数。",

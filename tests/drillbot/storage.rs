@@ -116,3 +116,64 @@ fn a_backup_opens_with_the_same_data() {
     });
     assert_eq!(rounds, 1);
 }
+
+#[test]
+fn a_backup_finishes_while_another_connection_keeps_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let store = Store::open(&path).unwrap();
+    store.with_connection(|c| {
+        c.execute_batch(
+            "CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+             INSERT INTO filler (body) SELECT printf('%0500d', i) FROM n;",
+        )
+        .unwrap()
+    });
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let c = Connection::open(&path).unwrap();
+            c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+            let mut writes = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && writes < 200_000 {
+                c.execute("INSERT INTO filler (body) VALUES ('x')", [])
+                    .unwrap();
+                writes += 1;
+            }
+            writes
+        })
+    };
+    let copy = dir.path().join("copy.db");
+    store.backup(&copy).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        writer.join().unwrap() > 0,
+        "the writer ran beside the backup"
+    );
+    let n: i64 = Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM filler", [], |r| r.get(0))
+        .unwrap();
+    assert!(n >= 20_000, "{n} rows copied");
+}
+
+#[test]
+fn backing_up_a_missing_database_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["db", "backup"])
+        .arg(dir.path().join("copy.db"))
+        .arg("--db")
+        .arg(&missing)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!missing.exists(), "no empty database was created");
+    assert!(!dir.path().join("copy.db").exists());
+}

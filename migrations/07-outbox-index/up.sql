@@ -1,0 +1,8 @@
+-- The claim query asks for state = 'pending'; SQLite uses a partial index only when the query's WHERE names
+-- the index's own condition, so the earlier `state IN ('pending', 'sending')` index was never used and every
+-- claim scanned the table. One index per state the worker looks up.
+DROP INDEX IF EXISTS outbox_due;
+CREATE INDEX outbox_pending ON outbox (not_before, id) WHERE state = 'pending';
+CREATE INDEX outbox_sending ON outbox (id) WHERE state = 'sending';
+-- Pruning sent rows by age.
+CREATE INDEX outbox_sent ON outbox (sent_at) WHERE state = 'sent';
