@@ -3,8 +3,10 @@
 //! retrying transient errors with exponential backoff and jitter, and pausing chats on permanent errors.
 //!
 //! The worker confirms a message only after the platform accepted it; a message claimed but not confirmed
-//! when the process died is sent again after the restart ([`Store::requeue_unconfirmed`]), a confirmed one
-//! never is.
+//! when the process died is sent again once its claim is older than [`CLAIM_LEASE`]
+//! ([`Store::requeue_abandoned`]), a confirmed one never is. A worker gives back only its own platform's and
+//! its own store's claims ([`Store::requeue_unconfirmed`]), so a second process never re-sends what the first
+//! is sending.
 
 mod bucket;
 
@@ -138,6 +140,10 @@ pub struct Delivery<T: Transport> {
     batch: usize,
 }
 
+/// How long a claim is another worker's to finish: after it, an unconfirmed claim counts as abandoned (its
+/// process died) and is queued again. No send takes this long.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
 /// Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes.
 pub fn backoff(attempts: i64) -> Duration {
     let cap = 2f64.powi(attempts.clamp(1, 10) as i32).min(600.0);
@@ -158,7 +164,12 @@ impl<T: Transport> Delivery<T> {
         pacing: Pacing,
         clock: Clock,
     ) -> Result<Delivery<T>, StoreError> {
-        engine.store().requeue_unconfirmed()?;
+        let platform = transport.platform();
+        engine.store().requeue_unconfirmed(platform)?;
+        engine.store().requeue_abandoned(
+            platform,
+            clock.now() - chrono::Duration::from_std(CLAIM_LEASE).expect("a short lease"),
+        )?;
         Ok(Delivery {
             global: Window::new(pacing.per_second, Duration::from_secs(1)),
             engine,
@@ -187,6 +198,17 @@ impl<T: Transport> Delivery<T> {
         stopping: &std::sync::atomic::AtomicBool,
     ) -> Result<PassReport, StoreError> {
         let now = self.clock.now();
+        // Claims of a worker that died (here or in another process) come back once their lease is over.
+        let lease = chrono::Duration::from_std(CLAIM_LEASE).expect("a short lease");
+        let returned = self
+            .store()
+            .requeue_abandoned(self.transport.platform(), now - lease)?;
+        if returned > 0 {
+            tracing::warn!(
+                returned,
+                "re-queued messages whose worker stopped before confirming them"
+            );
+        }
         let items = self
             .store()
             .claim_due(self.transport.platform(), now, self.batch)?;
@@ -316,7 +338,9 @@ impl<T: Transport> Delivery<T> {
             }
         }
         // Whatever was claimed and not started goes back to the queue now.
-        let returned = self.store().requeue_unconfirmed()?;
+        let returned = self
+            .store()
+            .requeue_unconfirmed(self.transport.platform())?;
         tracing::info!(returned, "delivery stopped");
         Ok(())
     }

@@ -3,7 +3,6 @@
 //! a round's answers are compared through an inverted index, so 1,000 answers take milliseconds.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use super::normalize::Normalized;
 
@@ -25,14 +24,28 @@ pub struct Shingles {
     hashes: Vec<u64>,
 }
 
+/// A 64-bit hash of a window of characters (FNV-1a over the code points, then a final mix): shingles are
+/// compared by hash, so it must spread well, not resist attack.
 fn hash_window(w: &[char]) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(w)
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in w {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
 
 impl Shingles {
     /// Shingles of a normalised text.
     pub fn of(n: &Normalized) -> Shingles {
-        let chars: Vec<char> = n.text.chars().filter(|c| *c != ' ').collect();
+        Shingles::of_text(&n.text)
+    }
+
+    /// Shingles of the text of a [`Normalized`].
+    pub fn of_text(text: &str) -> Shingles {
+        let chars: Vec<char> = text.chars().filter(|c| *c != ' ').collect();
         let mut hashes: Vec<u64> = if chars.len() < SHINGLE {
             vec![hash_window(&chars)]
         } else {

@@ -203,6 +203,8 @@ fn pairs(text: &str) -> HashSet<(Token, Token)> {
 struct Reading {
     analyzed: Analyzed,
     negated: Vec<bool>,
+    /// Byte positions where a contrast (`而`, `but` …) begins a new statement inside a clause, in order.
+    contrasts: Vec<usize>,
     /// The answer without its code blocks, when it has any (code is not a list of terms).
     prose: Option<Box<Reading>>,
 }
@@ -221,13 +223,16 @@ impl Reading {
             let analyzed = analyze(&prose);
             Box::new(Reading {
                 negated: Vec::new(),
+                contrasts: Vec::new(),
                 analyzed,
                 prose: None,
             })
         });
+        let contrasts = contrast_positions(&analyzed.text);
         Reading {
             analyzed,
             negated,
+            contrasts,
             prose,
         }
     }
@@ -240,22 +245,9 @@ impl Reading {
         let Some(c) = cl.get(i) else {
             return (usize::MAX, 0);
         };
-        let text = &self.analyzed.text;
-        let contrasts = CONTRASTS
-            .iter()
-            .flat_map(|w| find_phrase(&text[c.start..pos], w))
-            .filter(|&k| {
-                let at = c.start + k;
-                !NOT_CONTRASTS.iter().any(|n| {
-                    find_phrase(n, "而").chain(find_phrase(n, "但")).any(|off| {
-                        at >= off
-                            && text.is_char_boundary(at - off)
-                            && text[at - off..].starts_with(n)
-                    })
-                })
-            })
-            .count();
-        (c.statement, contrasts)
+        let from = self.contrasts.partition_point(|&k| k < c.start);
+        let to = self.contrasts.partition_point(|&k| k < pos);
+        (c.statement, to - from)
     }
 
     /// Whether the pattern is stated: every part outside a negation, all in one statement (a clause with its
@@ -371,6 +363,23 @@ const CONTRASTS: &[&str] = &[
 /// Words with `而` or `但` that continue a statement rather than contrast.
 const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但"];
 
+/// Where contrasts begin in a normalised text.
+fn contrast_positions(text: &str) -> Vec<usize> {
+    let mut at: Vec<usize> = CONTRASTS
+        .iter()
+        .flat_map(|w| find_phrase(text, w))
+        .filter(|&at| {
+            !NOT_CONTRASTS.iter().any(|n| {
+                find_phrase(n, "而").chain(find_phrase(n, "但")).any(|off| {
+                    at >= off && text.is_char_boundary(at - off) && text[at - off..].starts_with(n)
+                })
+            })
+        })
+        .collect();
+    at.sort_unstable();
+    at
+}
+
 /// Words that make a piece of text a statement rather than a term: verbs, copulas, particles, connectives.
 const STATEMENT_WORDS_ZH: &[&str] = &[
     "的", "是", "了", "把", "被", "就", "让", "给", "也", "都", "而", "但", "才", "还", "很", "更",
@@ -426,10 +435,9 @@ impl Prepared {
     pub fn grade(&self, answer: &str, min_chars: usize) -> Grade {
         let reading = Reading::new(answer);
         let (covered, contradicted) = self.coverage(&reading);
-        let normalized = normalize(answer);
         let verdict = if (reading.distinct_units() as usize) < min_chars {
             Verdict::TooShort
-        } else if copy::is_copy(&Shingles::of(&normalized), &self.model) {
+        } else if copy::is_copy(&Shingles::of_text(&reading.analyzed.text), &self.model) {
             Verdict::CopiedModel
         } else {
             Verdict::Graded

@@ -176,20 +176,43 @@ const WINDOW: f32 = 14.0;
 /// A verdict clause is short: at most this many units besides the verdict itself.
 const VERDICT_CLAUSE: f32 = 8.0;
 
+/// Normalised words, with the set of their first characters so most positions are ruled out at once.
+struct Words {
+    words: Vec<String>,
+    firsts: Vec<char>,
+}
+
+impl Words {
+    fn new(words: &[&str]) -> Words {
+        let words: Vec<String> = words.iter().map(|w| normalize(w).text).collect();
+        let mut firsts: Vec<char> = words.iter().filter_map(|w| w.chars().next()).collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        Words { words, firsts }
+    }
+}
+
+impl std::ops::Deref for Words {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.words
+    }
+}
+
 struct Lexicon {
-    negated_terms: Vec<String>,
-    negations: Vec<String>,
-    not_negations: Vec<String>,
-    scope_ends: Vec<String>,
-    myths: Vec<String>,
-    verdicts: Vec<String>,
-    corrections: Vec<String>,
+    negated_terms: Words,
+    negations: Words,
+    not_negations: Words,
+    scope_ends: Words,
+    myths: Words,
+    verdicts: Words,
+    corrections: Words,
 }
 
 fn lexicon() -> &'static Lexicon {
     static L: OnceLock<Lexicon> = OnceLock::new();
     L.get_or_init(|| {
-        let n = |words: &[&str]| words.iter().map(|w| normalize(w).text).collect::<Vec<_>>();
+        let n = Words::new;
         Lexicon {
             negated_terms: n(NEGATED_TERMS),
             negations: n(NEGATIONS),
@@ -218,10 +241,15 @@ pub fn units_of(text: &str) -> f32 {
 }
 
 /// The length of the longest of `words` that starts at `pos` (English words only as whole words).
-fn any_at(text: &str, pos: usize, words: &[String]) -> Option<usize> {
+fn any_at(text: &str, pos: usize, words: &Words) -> Option<usize> {
+    let first = text[pos..].chars().next()?;
+    if words.firsts.binary_search(&first).is_err() {
+        return None;
+    }
     let is_word = |c: char| c.is_ascii_alphanumeric();
     let before = text[..pos].chars().next_back();
     words
+        .words
         .iter()
         .filter(|w| {
             text[pos..].starts_with(w.as_str())

@@ -72,7 +72,7 @@ pub struct AnswerRow {
     pub verdict: Verdict,
     /// Leaderboard points (after the reveal).
     pub points: i64,
-    /// When it was (last) submitted.
+    /// When it was first submitted (a replacement keeps it, so copy detection follows authorship).
     pub submitted_at: DateTime<Utc>,
 }
 
@@ -151,7 +151,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (round_id, user_id) DO UPDATE SET
                  body = excluded.body, score = excluded.score, covered = excluded.covered,
-                 verdict = excluded.verdict, submitted_at = excluded.submitted_at, revisions = revisions + 1
+                 verdict = excluded.verdict, revisions = revisions + 1
              RETURNING revisions",
             params![
                 a.round_id,

@@ -76,6 +76,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The database.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// This store's name on the outbox claims it makes (process id and a random part).
+    owner: String,
 }
 
 impl Store {
@@ -107,6 +109,7 @@ impl Store {
         migrations().to_latest(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            owner: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
         })
     }
 

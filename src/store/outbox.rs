@@ -51,7 +51,7 @@ pub(super) fn enqueue_in(
 
 /// Claims due messages of a platform: `?1` platform, `?2` now, `?3` how many. The inner query walks the
 /// partial index `outbox_pending` in due order (checked by a test with `EXPLAIN QUERY PLAN`).
-const CLAIM: &str = "UPDATE outbox SET state = 'sending', attempts = attempts + 1
+const CLAIM: &str = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?4, claimed_at = ?2
      WHERE id IN (
          SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id
          WHERE o.state = 'pending' AND o.not_before <= ?2 AND c.platform = ?1 AND c.paused_reason IS NULL
@@ -81,14 +81,17 @@ impl Store {
     ) -> StoreResult<Vec<OutboxItem>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(CLAIM)?;
-        let rows = stmt.query_map(params![platform.key(), ts(now), limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![platform.key(), ts(now), limit as i64, self.owner],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )?;
         let mut items = Vec::new();
         for row in rows {
             let (id, chat_id, payload, attempts) = row?;
@@ -105,12 +108,29 @@ impl Store {
         Ok(items)
     }
 
-    /// After a restart: messages claimed but never confirmed go back to the queue (they may be sent again;
-    /// confirmed ones never are).
-    pub fn requeue_unconfirmed(&self) -> StoreResult<usize> {
+    /// Messages of a platform that this store claimed and never confirmed go back to the queue (they may be
+    /// sent again; confirmed ones never are). Another process's claims are left alone.
+    pub fn requeue_unconfirmed(&self, platform: Platform) -> StoreResult<usize> {
         Ok(self.conn().execute(
-            "UPDATE outbox SET state = 'pending' WHERE state = 'sending'",
-            [],
+            "UPDATE outbox SET state = 'pending'
+             WHERE state = 'sending' AND claimed_by = ?2
+               AND chat_id IN (SELECT id FROM chats WHERE platform = ?1)",
+            params![platform.key(), self.owner],
+        )?)
+    }
+
+    /// Messages of a platform claimed before `before` by anyone and never confirmed (their worker died) go
+    /// back to the queue.
+    pub fn requeue_abandoned(
+        &self,
+        platform: Platform,
+        before: DateTime<Utc>,
+    ) -> StoreResult<usize> {
+        Ok(self.conn().execute(
+            "UPDATE outbox SET state = 'pending'
+             WHERE state = 'sending' AND (claimed_at IS NULL OR claimed_at < ?2)
+               AND chat_id IN (SELECT id FROM chats WHERE platform = ?1)",
+            params![platform.key(), ts(before)],
         )?)
     }
 
@@ -204,7 +224,7 @@ mod tests {
         let store = Store::open(&dir.path().join("o.db")).unwrap();
         let plan: Vec<String> = store.with_connection(|c| {
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {CLAIM}")).unwrap();
-            stmt.query_map(params!["telegram", 0, 10], |r| r.get::<_, String>(3))
+            stmt.query_map(params!["telegram", 0, 10, "me"], |r| r.get::<_, String>(3))
                 .unwrap()
                 .map(Result::unwrap)
                 .collect()

@@ -329,3 +329,43 @@ async fn sent_messages_are_pruned_after_the_retention_period() {
     bot.engine.tick(bot.now + chrono::Duration::days(31));
     assert_eq!(sent(), 0, "deleted after them");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_second_process_leaves_the_first_ones_claims_alone_until_their_lease_is_over() {
+    let bot = bot_with_a_queued_post();
+    // Another process (its own store on the same file) claims the post and is still sending it.
+    let other = drillbot::store::Store::open(&bot.db_path).unwrap();
+    assert_eq!(
+        other
+            .claim_due(Platform::Telegram, bot.now, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    // This process starts its worker, stops it and starts it again: nothing of the other's is re-queued.
+    let platform = FakePlatform::default();
+    let mut w = worker(&bot, &platform, Pacing::telegram());
+    assert_eq!(w.pass().await.unwrap().sent, 0);
+    drop(w);
+    let w = worker(&bot, &platform, Pacing::telegram());
+    w.run(std::future::ready(())).await.unwrap();
+    let counts = bot.engine.store().outbox_counts().unwrap();
+    assert_eq!(
+        (counts.pending, counts.sending),
+        (0, 1),
+        "still the other's"
+    );
+    // The other process died: once the claim is older than the lease, this worker sends it.
+    let later = bot.now
+        + chrono::Duration::from_std(drillbot::delivery::CLAIM_LEASE).unwrap()
+        + chrono::Duration::seconds(1);
+    let mut w = Delivery::new(
+        Arc::clone(&bot.engine),
+        platform.clone(),
+        Pacing::telegram(),
+        Clock::starting_at(later),
+    )
+    .unwrap();
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    assert_eq!(platform.accepted(), 1);
+}

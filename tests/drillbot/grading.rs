@@ -54,11 +54,23 @@ fn the_bundled_bank_meets_the_graders_rules_with_its_evaluation_set() {
     let bank = bank.unwrap();
     assert!(diags.is_empty(), "{diags:#?}");
     let set = EvalSet::load_dir(&eval_dir()).unwrap();
-    let listed: Vec<String> = lint::check(&bank, Some(&set))
+    let diags = lint::check(&bank, Some(&set));
+    let errors: Vec<String> = diags
         .iter()
+        .filter(|d| d.severity == Severity::Error)
         .map(ToString::to_string)
         .collect();
-    assert!(listed.is_empty(), "{listed:#?}");
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The only warnings allowed: a point the blind strong answer really does not state (the answer is not
+    // changed to suit the bank, and no phrase is added that it does not say). Few of them.
+    let warnings: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("is not stated by the strong evaluation answer")),
+        "{warnings:#?}"
+    );
+    assert!(warnings.len() <= 20, "{warnings:#?}");
 }
 
 const RULES_BANK: &str = r#"topic = "r"

@@ -358,3 +358,22 @@ fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothi
     assert_eq!((alice, verdict.as_str()), (75, "graded"), "{text}");
     assert_eq!(bot.result_of("bob").unwrap().0, 0, "{text}");
 }
+
+#[test]
+fn copy_detection_follows_the_first_submission_not_the_last_edit() {
+    let mut bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    bot.set_clock("2026-11-23T08:10");
+    bot.say("bob", &format!("/answer {}", good_answer(&q.id)));
+    bot.set_clock("2026-11-23T08:20");
+    // alice fixes a typo after bob copied her: she is still the first author.
+    bot.say("alice", &format!("/answer {}。", good_answer(&q.id)));
+    bot.admin("/reveal");
+    assert_eq!(bot.result_of("alice").unwrap().0, 100);
+    assert_eq!(
+        bot.result_of("bob").unwrap(),
+        (0, 0, "copied_member".into())
+    );
+}
