@@ -20,9 +20,12 @@ pub mod lint;
 mod negation;
 pub mod normalize;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet;
 
 use crate::bank::{Bank, Question};
+use aho_corasick::AhoCorasick;
 use copy::Shingles;
 use negation::{negated_bytes, units_of};
 use normalize::{Analyzed, analyze, find_phrase, normalize};
@@ -125,6 +128,8 @@ const ENOUGH_STATEMENTS: usize = 6;
 struct Pattern {
     source: String,
     parts: Vec<String>,
+    /// Index of each part in [`Prepared::parts`].
+    ids: Vec<usize>,
 }
 
 impl Pattern {
@@ -136,6 +141,7 @@ impl Pattern {
                 .map(|p| normalize(p).text)
                 .filter(|p| !p.is_empty())
                 .collect(),
+            ids: Vec::new(),
         }
     }
 
@@ -163,40 +169,41 @@ struct PreparedPoint {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     points: Vec<PreparedPoint>,
-    question_pairs: HashSet<(Token, Token)>,
+    /// Every distinct part of every phrase, normalised; patterns refer to them by index.
+    parts: Vec<String>,
+    /// Finds all parts in one pass over an answer.
+    automaton: Option<AhoCorasick>,
+    question_pairs: FxHashSet<(Token, Token)>,
     model: Shingles,
 }
 
-/// A unit of text for the restatement test: a Chinese character or an English word.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Token {
-    Char(char),
-    Word(String),
-}
+/// A unit of text for the restatement test, hashed: a Chinese character or an English word.
+type Token = u64;
 
+/// The tokens of a normalised text with their units (a character 1, an English word 2). Words are hashed
+/// with FNV-1a; characters are their code point with a high bit set, so the two never meet.
 fn tokens(text: &str) -> Vec<(Token, f32)> {
     let mut out = Vec::new();
-    let mut word = String::new();
+    let mut word: Option<u64> = None;
     for c in text.chars().chain(std::iter::once(' ')) {
         if c.is_ascii_alphanumeric() {
-            word.push(c);
+            let h = word.unwrap_or(0xcbf2_9ce4_8422_2325);
+            word = Some((h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3) & !(1 << 63));
             continue;
         }
-        if !word.is_empty() {
-            out.push((Token::Word(std::mem::take(&mut word)), 2.0));
+        if let Some(w) = word.take() {
+            out.push((w, 2.0));
         }
         if c != ' ' {
-            out.push((Token::Char(c), 1.0));
+            out.push(((1 << 63) | c as u64, 1.0));
         }
     }
     out
 }
 
-fn pairs(text: &str) -> HashSet<(Token, Token)> {
+fn pairs(text: &str) -> FxHashSet<(Token, Token)> {
     let t = tokens(text);
-    t.windows(2)
-        .map(|w| (w[0].0.clone(), w[1].0.clone()))
-        .collect()
+    t.windows(2).map(|w| (w[0].0, w[1].0)).collect()
 }
 
 /// An answer, analysed once.
@@ -252,29 +259,36 @@ impl Reading {
 
     /// Whether the pattern is stated: every part outside a negation, all in one statement (a clause with its
     /// asides).
-    fn states(&self, p: &Pattern) -> bool {
+    /// Where each of `parts` is stated: the statements of its occurrences outside a negation.
+    fn hits(&self, parts: &[String], automaton: Option<&AhoCorasick>) -> Vec<Vec<(usize, usize)>> {
+        let mut hits = vec![Vec::new(); parts.len()];
+        let Some(automaton) = automaton else {
+            return hits;
+        };
         let text = &self.analyzed.text;
-        let mut common: Option<HashSet<(usize, usize)>> = None;
-        for part in &p.parts {
-            let sentences: HashSet<(usize, usize)> = find_phrase(text, part)
-                .filter(|&pos| !self.negated[pos])
-                .map(|pos| self.statement_at(pos))
-                .collect();
-            let next = match common {
-                None => sentences,
-                Some(c) => c.intersection(&sentences).copied().collect(),
-            };
-            if next.is_empty() {
-                return false;
+        let is_word = |c: char| c.is_ascii_alphanumeric();
+        for m in automaton.find_overlapping_iter(text) {
+            let id = m.pattern().as_usize();
+            let part = &parts[id];
+            let before = text[..m.start()].chars().next_back();
+            let after = text[m.end()..].chars().next();
+            if (part.starts_with(is_word) && before.is_some_and(is_word))
+                || (part.ends_with(is_word) && after.is_some_and(is_word))
+                || self.negated[m.start()]
+            {
+                continue;
             }
-            common = Some(next);
+            let at = self.statement_at(m.start());
+            if !hits[id].contains(&at) {
+                hits[id].push(at);
+            }
         }
-        common.is_some()
+        hits
     }
 
     /// Distinct clauses (a repeated clause counts once).
     fn distinct_clauses(&self) -> Vec<&str> {
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         self.analyzed
             .clauses
             .iter()
@@ -290,14 +304,13 @@ impl Reading {
 
     /// Units of distinct text that does not restate the question (a token next to the same neighbour as in
     /// the question is a restatement).
-    fn own_units(&self, question: &HashSet<(Token, Token)>) -> f32 {
+    fn own_units(&self, question: &FxHashSet<(Token, Token)>) -> f32 {
         let mut total = 0.0;
         for clause in self.distinct_clauses() {
             let t = tokens(clause);
-            for (i, (tok, u)) in t.iter().enumerate() {
-                let with_prev = i > 0 && question.contains(&(t[i - 1].0.clone(), tok.clone()));
-                let with_next =
-                    i + 1 < t.len() && question.contains(&(tok.clone(), t[i + 1].0.clone()));
+            for (i, &(tok, u)) in t.iter().enumerate() {
+                let with_prev = i > 0 && question.contains(&(t[i - 1].0, tok));
+                let with_next = i + 1 < t.len() && question.contains(&(tok, t[i + 1].0));
                 if !with_prev && !with_next {
                     total += u;
                 }
@@ -408,7 +421,7 @@ impl Prepared {
                 .filter(|p| !p.parts.is_empty() && !p.is_in(&question_text))
                 .collect()
         };
-        let points = q
+        let mut points: Vec<PreparedPoint> = q
             .points
             .iter()
             .map(|p| PreparedPoint {
@@ -423,8 +436,34 @@ impl Prepared {
                     .collect(),
             })
             .collect();
+        let mut parts: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for p in &mut points {
+            let patterns = p
+                .phrases
+                .iter_mut()
+                .chain(p.all.iter_mut().flatten())
+                .chain(p.wrong.iter_mut());
+            for pattern in patterns {
+                pattern.ids = pattern
+                    .parts
+                    .iter()
+                    .map(|part| {
+                        *index.entry(part.clone()).or_insert_with(|| {
+                            parts.push(part.clone());
+                            parts.len() - 1
+                        })
+                    })
+                    .collect();
+            }
+        }
+        let automaton = (!parts.is_empty())
+            .then(|| AhoCorasick::new(&parts).ok())
+            .flatten();
         Prepared {
             points,
+            parts,
+            automaton,
             question_pairs: pairs(&question_text),
             model: Shingles::of(&normalize(&q.answer)),
         }
@@ -466,17 +505,27 @@ impl Prepared {
 
 impl Prepared {
     fn coverage(&self, reading: &Reading) -> (Vec<usize>, Vec<Contradiction>) {
+        let hits = reading.hits(&self.parts, self.automaton.as_ref());
+        // A pattern is stated when all its parts occur, outside negations, in one statement.
+        let states = |p: &Pattern| -> bool {
+            let Some((first, rest)) = p.ids.split_first() else {
+                return false;
+            };
+            hits[*first]
+                .iter()
+                .any(|at| rest.iter().all(|&id| hits[id].contains(at)))
+        };
         let mut covered = Vec::new();
         let mut contradicted = Vec::new();
         for (i, p) in self.points.iter().enumerate() {
-            if let Some(w) = p.wrong.iter().find(|w| reading.states(w)) {
+            if let Some(w) = p.wrong.iter().find(|w| states(w)) {
                 contradicted.push(Contradiction {
                     point: i,
                     said: w.source.clone(),
                 });
                 continue;
             }
-            let stated = |group: &[Pattern]| group.iter().any(|ph| reading.states(ph));
+            let stated = |group: &[Pattern]| group.iter().any(&states);
             if stated(&p.phrases) && p.all.iter().all(|g| stated(g)) {
                 covered.push(i);
             }

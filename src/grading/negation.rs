@@ -121,6 +121,36 @@ const SCOPE_ENDS: &[&str] = &[
     "if",
 ];
 
+/// Judgements that deny what comes before them in the clause ("加随机值没有意义", "跟宕机没什么关系",
+/// "限流对雪崩不起作用", "this has nothing to do with …").
+const DENY_BEFORE: &[&str] = &[
+    "没有意义",
+    "没意义",
+    "没什么意义",
+    "没什么关系",
+    "没有关系",
+    "没关系",
+    "毫无关系",
+    "无关",
+    "不起作用",
+    "没有作用",
+    "没有用",
+    "没用",
+    "没什么用",
+    "不管用",
+    "是多余的",
+    "多此一举",
+    "没有必要",
+    "没必要",
+    "is useless",
+    "is pointless",
+    "is irrelevant",
+    "does not help",
+    "does not matter",
+    "has nothing to do with",
+    "makes no difference",
+];
+
 /// Markers that what follows in the clause is a myth or a mistake.
 const MYTH_MARKERS: &[&str] = &[
     "误以为",
@@ -200,9 +230,11 @@ impl std::ops::Deref for Words {
 }
 
 struct Lexicon {
+    deny_before: Words,
+    /// (negation word, exception, offset of the word in the exception) for every exception.
+    alignments: Vec<(String, String, usize)>,
     negated_terms: Words,
     negations: Words,
-    not_negations: Words,
     scope_ends: Words,
     myths: Words,
     verdicts: Words,
@@ -213,10 +245,21 @@ fn lexicon() -> &'static Lexicon {
     static L: OnceLock<Lexicon> = OnceLock::new();
     L.get_or_init(|| {
         let n = Words::new;
+        let negations = n(NEGATIONS);
+        let not_negations = n(NOT_NEGATIONS);
+        let alignments = negations
+            .iter()
+            .flat_map(|cue| {
+                not_negations.iter().flat_map(move |w| {
+                    find_phrase(w, cue).map(move |k| (cue.clone(), w.clone(), k))
+                })
+            })
+            .collect();
         Lexicon {
+            deny_before: n(DENY_BEFORE),
+            alignments,
             negated_terms: n(NEGATED_TERMS),
-            negations: n(NEGATIONS),
-            not_negations: n(NOT_NEGATIONS),
+            negations,
             scope_ends: n(SCOPE_ENDS),
             myths: n(MYTH_MARKERS),
             verdicts: n(WRONG_VERDICTS),
@@ -262,11 +305,12 @@ fn any_at(text: &str, pos: usize, words: &Words) -> Option<usize> {
 
 /// Whether a negation word found at `pos` is part of a word that denies nothing.
 fn is_false_negation(text: &str, pos: usize, cue: &str) -> bool {
-    lexicon().not_negations.iter().any(|w| {
-        // The exception may start before the cue (`差不多`): try every alignment of the cue inside it.
-        find_phrase(w, cue).any(|k| {
-            pos >= k && text.is_char_boundary(pos - k) && text[pos - k..].starts_with(w.as_str())
-        })
+    // The exception may start before the cue (`差不多`): every alignment of a cue inside an exception is known.
+    lexicon().alignments.iter().any(|(c, w, k)| {
+        c == cue
+            && pos >= *k
+            && text.is_char_boundary(pos - k)
+            && text[pos - k..].starts_with(w.as_str())
     })
 }
 
@@ -303,6 +347,11 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
     for (ci, cl) in a.clauses.iter().enumerate() {
         let mut pos = cl.start;
         while pos < cl.end {
+            if let Some(len) = any_at(text, pos, &lex.deny_before) {
+                negated[cl.start..pos].iter_mut().for_each(|b| *b = true);
+                pos += len;
+                continue;
+            }
             if let Some(len) = any_at(text, pos, &lex.myths) {
                 mark_scope(text, pos + len, cl.end, &mut negated, false);
                 pos += len;
@@ -327,12 +376,15 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
             pos += text[pos..].chars().next().map_or(1, char::len_utf8);
         }
         let clause = &text[cl.start..cl.end];
-        if let Some(v) = lex
-            .verdicts
-            .iter()
-            .find(|v| find_phrase(clause, v).next().is_some())
+        // A verdict clause is short: longer ones are not searched.
+        let units = units_of(clause);
+        if units <= VERDICT_CLAUSE + 6.0
+            && let Some(v) = lex
+                .verdicts
+                .iter()
+                .find(|v| find_phrase(clause, v).next().is_some())
         {
-            verdict_of[ci] = units_of(clause) - units_of(v) <= VERDICT_CLAUSE;
+            verdict_of[ci] = units - units_of(v) <= VERDICT_CLAUSE;
         }
     }
     // Verdict clauses: the one before is denied; after a colon, all that follows until a correction.
@@ -415,6 +467,15 @@ mod tests {
         assert_eq!(denied("DNS 不在会话层而在应用层"), "在会话层");
         assert_eq!(denied("不加锁会导致数据竞争"), "加锁会");
         assert_eq!(denied("it is not slow because of the GIL"), " slow ");
+    }
+
+    #[test]
+    fn a_judgement_of_uselessness_denies_what_comes_before_it() {
+        assert_eq!(
+            denied("给过期时间加随机值没有意义，应该统一 TTL"),
+            "给过期时间加随机值"
+        );
+        assert_eq!(denied("it has nothing to do with the GIL"), "it ");
     }
 
     #[test]
