@@ -159,8 +159,9 @@ fn models_containing(questions: &[&Question], models: &[String]) -> HashMap<Stri
             let phrase = &phrases[p];
             let before = model[..m.start()].chars().next_back();
             let after = model[m.end()..].chars().next();
-            let whole = !(phrase.starts_with(is_word) && before.is_some_and(is_word))
-                && !(phrase.ends_with(is_word) && after.is_some_and(is_word));
+            let cut_word = (phrase.starts_with(is_word) && before.is_some_and(is_word))
+                || (phrase.ends_with(is_word) && after.is_some_and(is_word));
+            let whole = !cut_word;
             if whole && seen[p] != mi {
                 seen[p] = mi;
                 counts[p] += 1;

@@ -230,6 +230,8 @@ impl std::ops::Deref for Words {
 }
 
 struct Lexicon {
+    /// First characters of every word that starts a scope (deny-before, myth, negated term, negation).
+    cue_firsts: Vec<char>,
     deny_before: Words,
     /// (negation word, exception, offset of the word in the exception) for every exception.
     alignments: Vec<(String, String, usize)>,
@@ -255,13 +257,23 @@ fn lexicon() -> &'static Lexicon {
                 })
             })
             .collect();
+        let deny_before = n(DENY_BEFORE);
+        let myths = n(MYTH_MARKERS);
+        let negated_terms = n(NEGATED_TERMS);
+        let mut cue_firsts: Vec<char> = [&deny_before, &myths, &negated_terms, &negations]
+            .iter()
+            .flat_map(|w| w.firsts.iter().copied())
+            .collect();
+        cue_firsts.sort_unstable();
+        cue_firsts.dedup();
         Lexicon {
-            deny_before: n(DENY_BEFORE),
+            cue_firsts,
+            deny_before,
             alignments,
-            negated_terms: n(NEGATED_TERMS),
+            negated_terms,
             negations,
             scope_ends: n(SCOPE_ENDS),
-            myths: n(MYTH_MARKERS),
+            myths,
             verdicts: n(WRONG_VERDICTS),
             corrections: n(CORRECTIONS),
         }
@@ -331,9 +343,7 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
         if bounded && spent > WINDOW {
             break;
         }
-        for b in pos..pos + c.len_utf8() {
-            negated[b] = true;
-        }
+        negated[pos..pos + c.len_utf8()].fill(true);
         pos += c.len_utf8();
     }
 }
@@ -347,6 +357,14 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
     for (ci, cl) in a.clauses.iter().enumerate() {
         let mut pos = cl.start;
         while pos < cl.end {
+            let c = text[pos..]
+                .chars()
+                .next()
+                .expect("pos < end is a char boundary");
+            if lex.cue_firsts.binary_search(&c).is_err() {
+                pos += c.len_utf8();
+                continue;
+            }
             if let Some(len) = any_at(text, pos, &lex.deny_before) {
                 negated[cl.start..pos].iter_mut().for_each(|b| *b = true);
                 pos += len;

@@ -26,7 +26,9 @@ fn answer_today(bot: &TestBot, user: &str, good: bool) {
     );
 }
 
-/// A sentence only this user writes: 40 characters drawn from a pool by a walk seeded with the name.
+/// A sentence only this user writes: 160 characters drawn from a pool by a walk seeded with the name, long
+/// enough that members sharing the fixture's answer are not copies of each other (the copy check looks both
+/// ways: 60% of an earlier answer inside a later one is a copy).
 fn own_words(user: &str) -> String {
     const POOL: &[char] = &[
         '春', '夏', '秋', '冬', '山', '水', '风', '云', '花', '月', '日', '星', '雨', '雪', '江',
@@ -36,7 +38,7 @@ fn own_words(user: &str) -> String {
     let mut x = user
         .bytes()
         .fold(7u64, |h, b| h.wrapping_mul(131).wrapping_add(b as u64));
-    (0..40)
+    (0..160)
         .map(|_| {
             x = x
                 .wrapping_mul(6364136223846793005)
