@@ -406,7 +406,23 @@ const STATEMENT_WORDS_EN: &[&str] = &[
 ];
 
 fn makes_statement(piece: &str) -> bool {
-    STATEMENT_WORDS_ZH.iter().any(|w| piece.contains(w))
+    static SINGLE: std::sync::OnceLock<(Vec<char>, Vec<&str>)> = std::sync::OnceLock::new();
+    let (chars, words) = SINGLE.get_or_init(|| {
+        let mut chars: Vec<char> = STATEMENT_WORDS_ZH
+            .iter()
+            .filter(|w| w.chars().count() == 1)
+            .filter_map(|w| w.chars().next())
+            .collect();
+        chars.sort_unstable();
+        let words = STATEMENT_WORDS_ZH
+            .iter()
+            .copied()
+            .filter(|w| w.chars().count() > 1)
+            .collect();
+        (chars, words)
+    });
+    piece.chars().any(|c| chars.binary_search(&c).is_ok())
+        || words.iter().any(|w| piece.contains(w))
         || piece.split(' ').any(|w| STATEMENT_WORDS_EN.contains(&w))
 }
 

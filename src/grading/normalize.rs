@@ -147,13 +147,15 @@ fn break_of(c: char, prev: Option<char>, next: Option<char>) -> Option<Break> {
 /// Normalises text and records its sentences, clauses and list segments.
 pub fn analyze(input: &str) -> Analyzed {
     let folded: String = input.chars().map(fold_width).collect();
-    let simplified = fast2s::convert(&folded).to_lowercase();
-    let simplified = simplified
-        .replace("can't", "can not")
-        .replace("won't", "will not")
-        .replace("n't", " not")
-        .replace("n\u{2019}t", " not")
-        .replace("cannot", "can not");
+    let mut simplified = fast2s::convert(&folded).to_lowercase();
+    if simplified.contains(['\'', '\u{2019}']) || simplified.contains("cannot") {
+        simplified = simplified
+            .replace("can't", "can not")
+            .replace("won't", "will not")
+            .replace("n't", " not")
+            .replace("n\u{2019}t", " not")
+            .replace("cannot", "can not");
+    }
     let chars: Vec<char> = simplified.chars().collect();
 
     let mut out = Analyzed::default();

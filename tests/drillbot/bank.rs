@@ -4,6 +4,8 @@ use std::process::Command;
 
 use drillbot::bank::{self, Severity};
 
+use crate::harness::run_drillbot;
+
 fn write(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -205,23 +207,14 @@ fn python_blocks(markdown: &str) -> Vec<String> {
 
 #[test]
 fn a_scripted_console_session_runs_a_round_and_exits_zero() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("console.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["console", "--now", "2026-12-01T08:00", "--db"])
-        .arg(&db)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("# a script (redis has no multiple-choice questions)\n/settings topics redis\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n".as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let db = db.to_str().unwrap();
+    let script = "# a script (redis has no multiple-choice questions)\n/settings topics redis\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n";
+    let out = run_drillbot(
+        &["console", "--now", "2026-12-01T08:00", "--db", db],
+        script.as_bytes(),
+    );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("今日一题"), "{text}");
@@ -237,16 +230,9 @@ fn a_scripted_console_session_runs_a_round_and_exits_zero() {
 
 #[test]
 fn the_console_skips_bad_input_lines_and_goes_on() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("console.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["console", "--now", "2026-12-01T08:00", "--db"])
-        .arg(&db)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let db = db.to_str().unwrap();
     let mut script: Vec<u8> = b"/settings topics redis\n/today\n/as alice\n".to_vec();
     script.extend_from_slice(b"/answer \xff\xfe broken bytes\n");
     script.extend_from_slice(format!("/answer {}\n", "x".repeat(1_000_000)).as_bytes());
@@ -254,8 +240,10 @@ fn the_console_skips_bad_input_lines_and_goes_on() {
         "/answer \0\u{1b}缓存穿透是查询一个不存在的数据，缓存和数据库里都没有。\n".as_bytes(),
     );
     script.extend_from_slice(b"/clock 9999-12-31T23:59\n/as host\n/reveal\n");
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_drillbot(
+        &["console", "--now", "2026-12-01T08:00", "--db", db],
+        &script,
+    );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("第 4 行不是 UTF-8 文本，已跳过。"), "{text}");

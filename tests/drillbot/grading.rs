@@ -1,13 +1,13 @@
 //! The grader against its evaluation set (written blind, in `content/eval/`), the rules `bank check` enforces
 //! for it, and the `bank eval` / `bank grade` commands.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use drillbot::bank::{self, Bank, Severity};
 use drillbot::grading::eval::{self, ADVERSARIAL_MAX, EvalSet};
 use drillbot::grading::{Grader, lint};
+
+use crate::harness::run_drillbot;
 
 fn eval_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("content/eval")
@@ -145,21 +145,7 @@ fn bank_check_enforces_the_graders_rules_with_file_and_line() {
 }
 
 fn drillbot(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_drillbot(args, stdin.as_bytes())
 }
 
 #[test]
