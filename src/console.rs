@@ -162,6 +162,8 @@ impl<'a> Console<'a> {
         let tz = self
             .engine
             .chat_row(&self.chat)
+            .ok()
+            .flatten()
             .map(|c| c.settings.timezone)
             .unwrap_or(chrono_tz::Asia::Shanghai);
         let Some(target) = parse_clock(arg, self.now, tz) else {
@@ -215,6 +217,8 @@ impl<'a> Console<'a> {
         let tz = self
             .engine
             .chat_row(&self.chat)
+            .ok()
+            .flatten()
             .map(|c| c.settings.timezone)
             .unwrap_or(chrono_tz::Asia::Shanghai);
         let local = self

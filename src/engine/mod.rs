@@ -140,8 +140,9 @@ impl Engine {
     /// The language a chat speaks (the default for a chat not seen yet).
     pub fn chat_language(&self, chat: &ChatRef) -> Lang {
         self.chat_row(chat)
-            .map(|c| c.settings.language)
-            .unwrap_or(self.defaults.language)
+            .ok()
+            .flatten()
+            .map_or(self.defaults.language, |c| c.settings.language)
     }
 
     /// The language of new chats (what to speak where there is no chat).
@@ -150,8 +151,8 @@ impl Engine {
     }
 
     /// The settings of a chat, if the bot knows it.
-    pub fn chat_row(&self, chat: &ChatRef) -> Option<ChatRow> {
-        self.store.find_chat(chat.platform, &chat.id).ok().flatten()
+    pub fn chat_row(&self, chat: &ChatRef) -> Result<Option<ChatRow>, StoreError> {
+        self.store.find_chat(chat.platform, &chat.id)
     }
 
     fn ensure_chat(

@@ -518,7 +518,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         "{}",
         cb.body
     );
-    let row = bot.engine.chat_row(&bot.chat).unwrap();
+    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
     assert!(row.settings.scheduled);
     assert_eq!(row.settings.channel.as_deref(), Some("<#200>"));
 
@@ -593,7 +593,14 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
     // The admin turns discussion threads on, then reveals for everyone: public, with both members and
     // rating buttons, and a thread under the reveal.
     threads_on(&fake, &events).await;
-    assert!(bot.engine.chat_row(&bot.chat).unwrap().settings.threads);
+    assert!(
+        bot.engine
+            .chat_row(&bot.chat)
+            .unwrap()
+            .unwrap()
+            .settings
+            .threads
+    );
     let cb = interact(
         &fake,
         &events,
@@ -658,7 +665,14 @@ async fn discord_a_non_admin_is_refused_settings_and_skip() {
     assert!(shown(&cb.body).contains("管理员"), "{}", cb.body);
     let cb = interact(&fake, &events, slash(ALICE, "skip", json!([]), json!({}))).await;
     assert!(ephemeral(&cb.body));
-    assert!(!bot.engine.chat_row(&bot.chat).unwrap().settings.scheduled);
+    assert!(
+        !bot.engine
+            .chat_row(&bot.chat)
+            .unwrap()
+            .unwrap()
+            .settings
+            .scheduled
+    );
     // Even an admin cannot start the schedule before choosing a channel.
     let cb = interact(
         &fake,
@@ -672,7 +686,14 @@ async fn discord_a_non_admin_is_refused_settings_and_skip() {
     )
     .await;
     assert!(shown(&cb.body).contains("/settings channel"), "{}", cb.body);
-    assert!(!bot.engine.chat_row(&bot.chat).unwrap().settings.scheduled);
+    assert!(
+        !bot.engine
+            .chat_row(&bot.chat)
+            .unwrap()
+            .unwrap()
+            .settings
+            .scheduled
+    );
     running.stop().await;
 }
 
@@ -776,7 +797,7 @@ async fn discord_a_channel_the_bot_lost_access_to_pauses_the_schedule_and_admins
     ));
     let mut worker = discord_worker(&bot, running.transport.clone());
     assert_eq!(worker.pass().await.unwrap().failed, 1);
-    let row = bot.engine.chat_row(&bot.chat).unwrap();
+    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
     assert!(!row.settings.scheduled, "the schedule is paused");
     // The admin's next command carries the notice, privately.
     let cb = interact(&fake, &events, slash(ADMIN, "help", json!([]), json!({}))).await;
@@ -786,6 +807,35 @@ async fn discord_a_channel_the_bot_lost_access_to_pauses_the_schedule_and_admins
         .find(|f| shown(&f.body).contains("Missing Access"))
         .expect("a notice about the pause");
     assert!(ephemeral(&notice.body));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn discord_a_database_error_is_retried_and_never_pauses_the_server() {
+    let (mut bot, fake, events, running) = discord_bot(|_| {}).await;
+    queue_a_post(&mut bot, &fake, &events).await;
+    let outgoing = drillbot::message::Outgoing {
+        chat: bot.chat.clone(),
+        reply: drillbot::message::Reply::to_chat(drillbot::message::ReplyKind::Info, "x".into()),
+    };
+    let posts_before = channel_posts(&fake).len();
+    // The chats table cannot be read for a moment (a stand-in for a locked or failing disk).
+    bot.engine.store().with_connection(|c| {
+        c.execute_batch("ALTER TABLE chats RENAME TO chats_away")
+            .unwrap()
+    });
+    let err = running.transport.send(&outgoing).await.unwrap_err();
+    assert!(
+        matches!(err, drillbot::delivery::SendError::Transient(_)),
+        "{err:?}"
+    );
+    bot.engine.store().with_connection(|c| {
+        c.execute_batch("ALTER TABLE chats_away RENAME TO chats")
+            .unwrap()
+    });
+    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    assert!(row.settings.scheduled, "the schedule is still on");
+    assert_eq!(channel_posts(&fake).len(), posts_before);
     running.stop().await;
 }
 

@@ -134,7 +134,7 @@ impl TestBot {
 
     /// The question id of the chat's live round on a local date.
     pub fn question_on(&self, date: &str) -> Option<String> {
-        let row = self.engine.chat_row(&self.chat)?;
+        let row = self.engine.chat_row(&self.chat).unwrap()?;
         let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
         self.engine
             .store()
@@ -145,7 +145,7 @@ impl TestBot {
 
     /// The chat's currently open round's question.
     pub fn open_question(&self) -> Option<drillbot::bank::Question> {
-        let row = self.engine.chat_row(&self.chat)?;
+        let row = self.engine.chat_row(&self.chat).unwrap()?;
         let round = self.engine.store().open_round(row.id).unwrap()?;
         self.engine.bank().get(&round.question_id).cloned()
     }

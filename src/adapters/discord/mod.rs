@@ -63,8 +63,13 @@ async fn introduce(
     channel: Option<serenity::ChannelId>,
 ) {
     let chat = discord_chat(guild);
-    if engine.chat_row(&chat).is_some() {
-        return;
+    match engine.chat_row(&chat) {
+        Ok(None) => {}
+        Ok(Some(_)) => return,
+        Err(e) => {
+            tracing::error!(guild = guild.get(), error = %e, "cannot look up a server");
+            return;
+        }
     }
     let welcome = match engine.introduce(&chat, false, false, Utc::now()) {
         Ok(r) => r,
@@ -91,7 +96,13 @@ pub async fn open_thread_if_wanted(
     message: &serenity::Message,
     reply: &crate::message::Reply,
 ) {
-    let wanted = engine.chat_row(chat).is_some_and(|c| c.settings.threads);
+    let wanted = match engine.chat_row(chat) {
+        Ok(row) => row.is_some_and(|c| c.settings.threads),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read whether threads are on; no thread opened");
+            false
+        }
+    };
     if !wanted || reply.kind != crate::message::ReplyKind::Reveal {
         return;
     }

@@ -95,9 +95,11 @@ impl Transport for DiscordTransport {
                 "private replies are sent as ephemeral interaction responses, not queued".into(),
             ));
         }
+        // A database error is transient: only a chat that really has no channel pauses.
         let chosen = self
             .engine
             .chat_row(&outgoing.chat)
+            .map_err(|e| SendError::Transient(format!("cannot read the server's settings: {e}")))?
             .and_then(|c| c.settings.channel);
         let Some(channel) = chosen.as_deref().and_then(channel_id) else {
             return Err(SendError::Permanent(
