@@ -233,6 +233,14 @@ pub fn analyze(input: &str) -> Analyzed {
             if !matches!(b, Break::Aside | Break::Colon) {
                 statement += 1;
             }
+        } else if let Some(b) = break_of(c, prev, next)
+            && !matches!(b, Break::Aside | Break::Colon)
+            && let Some(last) = out.clauses.last_mut()
+            && last.statement == statement
+        {
+            // A break right after an aside or a colon (`（等 2MSL）。`) still ends the statement.
+            last.ended_by = b;
+            statement += 1;
         }
     }
     flush(&mut out, &mut word, &mut pending_space);
