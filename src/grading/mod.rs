@@ -354,11 +354,12 @@ impl Reading {
                 j += 1;
             }
             let (start, end) = (clauses[i].start, clauses[j].end);
-            let items = self
-                .analyzed
-                .segments
+            // Segments are in text order: the ones inside this statement form one run.
+            let segments = &self.analyzed.segments;
+            let first = segments.partition_point(|&(s, _)| s < start);
+            let items = segments[first..]
                 .iter()
-                .filter(|&&(s, e)| s >= start && e <= end)
+                .take_while(|&&(_, e)| e <= end)
                 .count();
             if items >= LIST_CLAUSE_ITEMS {
                 listed += units_of(&text[start..end]);
@@ -376,20 +377,37 @@ const CONTRASTS: &[&str] = &[
 /// Words with `而` or `但` that continue a statement rather than contrast.
 const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但"];
 
-/// Where contrasts begin in a normalised text.
+/// Where contrasts begin in a normalised text (one scan; English contrasts only at word starts).
 fn contrast_positions(text: &str) -> Vec<usize> {
-    let mut at: Vec<usize> = CONTRASTS
-        .iter()
-        .flat_map(|w| find_phrase(text, w))
-        .filter(|&at| {
-            !NOT_CONTRASTS.iter().any(|n| {
-                find_phrase(n, "而").chain(find_phrase(n, "但")).any(|off| {
-                    at >= off && text.is_char_boundary(at - off) && text[at - off..].starts_with(n)
+    // Normalised like the text (`however` reads `howev`).
+    static WORDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| CONTRASTS.iter().map(|w| normalize(w).text).collect());
+    let is_word = |c: char| c.is_ascii_alphanumeric();
+    let mut at = Vec::new();
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        let starts_word = is_word(c) && !prev.is_some_and(is_word);
+        prev = Some(c);
+        if !(starts_word || matches!(c, '而' | '但' | '相' | '反')) {
+            continue;
+        }
+        let rest = &text[i..];
+        let hit = words.iter().any(|w| {
+            rest.starts_with(w) && !(w.ends_with(is_word) && rest[w.len()..].starts_with(is_word))
+        });
+        if hit
+            && !NOT_CONTRASTS.iter().any(|n| {
+                n.char_indices().any(|(off, _)| {
+                    i >= off
+                        && text.is_char_boundary(i - off)
+                        && text[i - off..].starts_with(n)
+                        && (n[off..].starts_with('而') || n[off..].starts_with('但'))
                 })
             })
-        })
-        .collect();
-    at.sort_unstable();
+        {
+            at.push(i);
+        }
+    }
     at
 }
 
@@ -769,6 +787,16 @@ mod tests {
         let no_server =
             "三次握手交换序列号，也防止已经失效的连接请求突然到达，而被误当成新请求来处理。";
         assert!(!grade_text(&q, no_server, 10).covered.contains(&2));
+    }
+
+    #[test]
+    fn a_contrast_starts_a_new_statement() {
+        let mut q = question();
+        q.points[2].wrong = vec!["udp & 历史连接".into(), "udp & old connection".into()];
+        let zh = "TCP 三次握手交换序列号，能防止历史连接而 UDP 没有握手也不管这些，所以更轻量也更快一些。";
+        assert!(grade_text(&q, zh, 10).contradicted.is_empty());
+        let en = "TCP's handshake syncs sequence numbers and blocks old connections whereas UDP has no handshake at all.";
+        assert!(grade_text(&q, en, 10).contradicted.is_empty());
     }
 
     #[test]

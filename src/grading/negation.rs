@@ -332,13 +332,18 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
     let mut spent = 0.0;
     let mut pos = from;
     while pos < end {
-        if bounded && any_at(text, pos, &lex.scope_ends).is_some() {
-            break;
-        }
         let c = text[pos..]
             .chars()
             .next()
             .expect("pos < end is a char boundary");
+        let mid_word = c.is_ascii_alphanumeric()
+            && text[..pos]
+                .as_bytes()
+                .last()
+                .is_some_and(u8::is_ascii_alphanumeric);
+        if bounded && !mid_word && any_at(text, pos, &lex.scope_ends).is_some() {
+            break;
+        }
         spent += units(c);
         if bounded && spent > WINDOW {
             break;
@@ -361,7 +366,13 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 .chars()
                 .next()
                 .expect("pos < end is a char boundary");
-            if lex.cue_firsts.binary_search(&c).is_err() {
+            // Inside an English word no word starts; elsewhere only a cue's first character can start one.
+            let mid_word = c.is_ascii_alphanumeric()
+                && text[..pos]
+                    .as_bytes()
+                    .last()
+                    .is_some_and(u8::is_ascii_alphanumeric);
+            if mid_word || lex.cue_firsts.binary_search(&c).is_err() {
                 pos += c.len_utf8();
                 continue;
             }
