@@ -337,9 +337,9 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
             .next()
             .expect("pos < end is a char boundary");
         let mid_word = c.is_ascii_alphanumeric()
-            && text[..pos]
-                .as_bytes()
-                .last()
+            && pos
+                .checked_sub(1)
+                .and_then(|b| text.as_bytes().get(b))
                 .is_some_and(u8::is_ascii_alphanumeric);
         if bounded && !mid_word && any_at(text, pos, &lex.scope_ends).is_some() {
             break;
@@ -368,9 +368,9 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 .expect("pos < end is a char boundary");
             // Inside an English word no word starts; elsewhere only a cue's first character can start one.
             let mid_word = c.is_ascii_alphanumeric()
-                && text[..pos]
-                    .as_bytes()
-                    .last()
+                && pos
+                    .checked_sub(1)
+                    .and_then(|b| text.as_bytes().get(b))
                     .is_some_and(u8::is_ascii_alphanumeric);
             if mid_word || lex.cue_firsts.binary_search(&c).is_err() {
                 pos += c.len_utf8();
