@@ -326,6 +326,17 @@ fn is_false_negation(text: &str, pos: usize, cue: &str) -> bool {
     })
 }
 
+/// Whether `pos` is inside an English word (an ASCII letter or digit right after another one), where no word
+/// can start.
+fn inside_word(text: &str, pos: usize) -> bool {
+    let b = text.as_bytes();
+    b.get(pos).is_some_and(u8::is_ascii_alphanumeric)
+        && pos
+            .checked_sub(1)
+            .and_then(|p| b.get(p))
+            .is_some_and(u8::is_ascii_alphanumeric)
+}
+
 /// Marks `negated[pos..]` until the clause ends, a statement-starting word comes, or the window is spent.
 fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded: bool) {
     let lex = lexicon();
@@ -336,11 +347,7 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
             .chars()
             .next()
             .expect("pos < end is a char boundary");
-        let mid_word = c.is_ascii_alphanumeric()
-            && pos
-                .checked_sub(1)
-                .and_then(|b| text.as_bytes().get(b))
-                .is_some_and(u8::is_ascii_alphanumeric);
+        let mid_word = inside_word(text, pos);
         if bounded && !mid_word && any_at(text, pos, &lex.scope_ends).is_some() {
             break;
         }
@@ -367,11 +374,7 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 .next()
                 .expect("pos < end is a char boundary");
             // Inside an English word no word starts; elsewhere only a cue's first character can start one.
-            let mid_word = c.is_ascii_alphanumeric()
-                && pos
-                    .checked_sub(1)
-                    .and_then(|b| text.as_bytes().get(b))
-                    .is_some_and(u8::is_ascii_alphanumeric);
+            let mid_word = inside_word(text, pos);
             if mid_word || lex.cue_firsts.binary_search(&c).is_err() {
                 pos += c.len_utf8();
                 continue;
