@@ -86,17 +86,25 @@ impl Pacing {
     }
 }
 
-/// Maps tokio's clock (pausable in tests) to wall-clock UTC for the database.
+/// Wall-clock UTC for the database: the system clock in production (it follows a suspend or a clock step),
+/// or a clock driven by tokio's time in tests (pausable, advanced by the test).
 #[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    base_utc: DateTime<Utc>,
-    base: Instant,
+pub enum Clock {
+    /// The system's wall clock.
+    System,
+    /// `base_utc` at tokio instant `base`, advancing with tokio's time.
+    Driven {
+        /// The time it read at `base`.
+        base_utc: DateTime<Utc>,
+        /// When it read it.
+        base: Instant,
+    },
 }
 
 impl Clock {
-    /// A clock that reads `at` now and advances with tokio's time.
+    /// A clock that reads `at` now and advances with tokio's time (tests and benchmarks).
     pub fn starting_at(at: DateTime<Utc>) -> Clock {
-        Clock {
+        Clock::Driven {
             base_utc: at,
             base: Instant::now(),
         }
@@ -104,13 +112,18 @@ impl Clock {
 
     /// The real clock.
     pub fn system() -> Clock {
-        Clock::starting_at(Utc::now())
+        Clock::System
     }
 
     /// Now, in UTC.
     pub fn now(&self) -> DateTime<Utc> {
-        let elapsed = Instant::now().saturating_duration_since(self.base);
-        self.base_utc + chrono::Duration::from_std(elapsed).unwrap_or_default()
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Driven { base_utc, base } => {
+                let elapsed = Instant::now().saturating_duration_since(*base);
+                *base_utc + chrono::Duration::from_std(elapsed).unwrap_or_default()
+            }
+        }
     }
 }
 

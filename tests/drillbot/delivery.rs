@@ -369,3 +369,16 @@ async fn a_second_process_leaves_the_first_ones_claims_alone_until_their_lease_i
     assert_eq!(w.pass().await.unwrap().sent, 1);
     assert_eq!(platform.accepted(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_production_clock_is_the_system_clock_and_the_driven_one_follows_tokio() {
+    let start = chrono::Utc::now();
+    let system = Clock::system();
+    let driven = Clock::starting_at(start);
+    // An hour of tokio (monotonic) time passes while the wall clock barely moves: only the driven clock
+    // follows it. The system clock reads the wall, so it also follows a suspend or a clock step.
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    let wall = chrono::Utc::now();
+    assert!((system.now() - wall).num_seconds().abs() <= 1);
+    assert_eq!((driven.now() - start).num_seconds(), 3600);
+}
