@@ -130,7 +130,7 @@ async fn outbox_permanent_errors_pause_the_chat_and_its_schedule() {
     ))]);
     let mut w = worker(&bot, &platform, Pacing::telegram());
     assert_eq!(w.pass().await.unwrap().failed, 1);
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     assert!(!chat.settings.scheduled);
     assert_eq!(
         bot.engine
@@ -191,7 +191,7 @@ async fn outbox_paces_each_chat_and_the_whole_platform() {
     let store = bot.engine.store();
     // One chat gets 25 messages (Telegram allows 20 a minute in a group).
     bot.say("alice", "/help");
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     for i in 0..25 {
         store
             .enqueue(chat.id, "notice", &notice(&bot, &bot.chat.id, i), bot.now)

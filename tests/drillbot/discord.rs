@@ -518,7 +518,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         "{}",
         cb.body
     );
-    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let row = bot.chat();
     assert!(row.settings.scheduled);
     assert_eq!(row.settings.channel.as_deref(), Some("<#200>"));
 
@@ -593,14 +593,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
     // The admin turns discussion threads on, then reveals for everyone: public, with both members and
     // rating buttons, and a thread under the reveal.
     threads_on(&fake, &events).await;
-    assert!(
-        bot.engine
-            .chat_row(&bot.chat)
-            .unwrap()
-            .unwrap()
-            .settings
-            .threads
-    );
+    assert!(bot.chat().settings.threads);
     let cb = interact(
         &fake,
         &events,
@@ -665,14 +658,7 @@ async fn discord_a_non_admin_is_refused_settings_and_skip() {
     assert!(shown(&cb.body).contains("管理员"), "{}", cb.body);
     let cb = interact(&fake, &events, slash(ALICE, "skip", json!([]), json!({}))).await;
     assert!(ephemeral(&cb.body));
-    assert!(
-        !bot.engine
-            .chat_row(&bot.chat)
-            .unwrap()
-            .unwrap()
-            .settings
-            .scheduled
-    );
+    assert!(!bot.chat().settings.scheduled);
     // Even an admin cannot start the schedule before choosing a channel.
     let cb = interact(
         &fake,
@@ -686,14 +672,7 @@ async fn discord_a_non_admin_is_refused_settings_and_skip() {
     )
     .await;
     assert!(shown(&cb.body).contains("/settings channel"), "{}", cb.body);
-    assert!(
-        !bot.engine
-            .chat_row(&bot.chat)
-            .unwrap()
-            .unwrap()
-            .settings
-            .scheduled
-    );
+    assert!(!bot.chat().settings.scheduled);
     running.stop().await;
 }
 
@@ -797,7 +776,7 @@ async fn discord_a_channel_the_bot_lost_access_to_pauses_the_schedule_and_admins
     ));
     let mut worker = discord_worker(&bot, running.transport.clone());
     assert_eq!(worker.pass().await.unwrap().failed, 1);
-    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let row = bot.chat();
     assert!(!row.settings.scheduled, "the schedule is paused");
     // The admin's next command carries the notice, privately.
     let cb = interact(&fake, &events, slash(ADMIN, "help", json!([]), json!({}))).await;
@@ -833,7 +812,7 @@ async fn discord_a_database_error_is_retried_and_never_pauses_the_server() {
         c.execute_batch("ALTER TABLE chats_away RENAME TO chats")
             .unwrap()
     });
-    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let row = bot.chat();
     assert!(row.settings.scheduled, "the schedule is still on");
     assert_eq!(channel_posts(&fake).len(), posts_before);
     running.stop().await;

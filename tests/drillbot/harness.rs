@@ -143,6 +143,14 @@ impl TestBot {
             .map(|r| r.question_id)
     }
 
+    /// The test chat's stored row (it must exist).
+    pub fn chat(&self) -> drillbot::store::ChatRow {
+        self.engine
+            .chat_row(&self.chat)
+            .expect("the database answers")
+            .expect("the chat is registered")
+    }
+
     /// The chat's currently open round's question.
     pub fn open_question(&self) -> Option<drillbot::bank::Question> {
         let row = self.engine.chat_row(&self.chat).unwrap()?;

@@ -293,7 +293,7 @@ fn channel_settings_are_refused_where_a_chat_has_no_channels() {
         assert_eq!(replies[0].kind, ReplyKind::Refusal, "{text}");
         assert!(replies[0].text.contains("Discord"), "{}", replies[0].text);
     }
-    let row = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let row = bot.chat();
     assert_eq!(row.settings.channel, None);
     assert!(!row.settings.threads);
 }

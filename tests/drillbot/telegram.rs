@@ -294,7 +294,7 @@ async fn telegram_outbox_a_kicked_bot_pauses_the_chat() {
     .await;
     let mut w = telegram_worker(&bot, url);
     assert_eq!(w.pass().await.unwrap().failed, 1);
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     assert!(!chat.settings.scheduled);
     assert!(
         bot.engine
@@ -316,7 +316,7 @@ async fn telegram_outbox_a_kicked_bot_pauses_the_chat() {
 async fn telegram_outbox_splits_long_messages_under_4096_characters() {
     let bot = TestBot::new();
     bot.say("alice", "/help");
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     let long = format!("{}\n\n{}", "甲".repeat(3000), "乙".repeat(3000));
     let outgoing = Outgoing {
         chat: ChatRef {
@@ -612,7 +612,7 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
     let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
     let group = -100123;
     bot.say("alice", "/help");
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     // Today's round (by the real clock, which the adapter uses) asks the multiple-choice question.
     let now = chrono::Utc::now();
     let today = drillbot::schedule::local_date(now, chat.settings.timezone);
@@ -732,7 +732,7 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
 async fn telegram_unparsable_html_is_resent_as_plain_text() {
     let bot = TestBot::new();
     bot.say("alice", "/help");
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     let outgoing = Outgoing {
         chat: bot.chat.clone(),
         reply: Reply::to_chat(ReplyKind::Reveal, "**要点** <x> & `a<b`".into()),
@@ -841,7 +841,7 @@ async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
     use drillbot::message::Quiz;
     let bot = TestBot::new();
     bot.say("alice", "/help");
-    let chat = bot.engine.chat_row(&bot.chat).unwrap().unwrap();
+    let chat = bot.chat();
     let round = bot
         .engine
         .store()
@@ -915,14 +915,7 @@ async fn telegram_a_member_is_refused_settings_after_a_get_chat_member_check() {
     let (stop, running) = run_adapter(&bot, url).await;
     api.push(message(group, (1, "admin"), "/settings on", None), 1)
         .await;
-    assert!(
-        bot.engine
-            .chat_row(&bot.chat)
-            .unwrap()
-            .unwrap()
-            .settings
-            .scheduled
-    );
+    assert!(bot.chat().settings.scheduled);
     // eve is a plain member: getChatMember says so, the refusal goes to her by DM, nothing changes.
     api.push(message(group, (8, "eve"), "/settings off", None), 1)
         .await;
@@ -938,14 +931,7 @@ async fn telegram_a_member_is_refused_settings_after_a_get_chat_member_check() {
             .all(|t| !t.contains("只有群管理员")),
         "the refusal is private"
     );
-    assert!(
-        bot.engine
-            .chat_row(&bot.chat)
-            .unwrap()
-            .unwrap()
-            .settings
-            .scheduled
-    );
+    assert!(bot.chat().settings.scheduled);
     stop_adapter(stop, running).await;
 }
 
