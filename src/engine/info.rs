@@ -164,11 +164,10 @@ impl Engine {
 
     /// `/settings ...`: anyone may look; only admins change.
     pub(super) fn settings(&self, ctx: &Ctx<'_>, cmd: SettingsCommand) -> Handled {
-        let mut s = ctx.chat.settings.clone();
         match cmd {
             SettingsCommand::Show => {
                 let msg = Msg::Settings {
-                    view: settings_view(&s),
+                    view: settings_view(&ctx.chat.settings),
                     changed: false,
                 };
                 return Ok(vec![ctx.to_chat(ReplyKind::Info, &msg)]);
@@ -179,6 +178,31 @@ impl Engine {
             {
                 return Err(Failure::user(Msg::ChannelsOnlyOnDiscord));
             }
+            _ => {}
+        }
+        // The change applies to the settings as stored now, not as read when the command arrived.
+        let s = self
+            .store
+            .change_settings(ctx.chat.id, ctx.now, |s| self.apply_setting(ctx, s, cmd))?;
+        let msg = Msg::Settings {
+            view: settings_view(&s),
+            changed: true,
+        };
+        Ok(vec![crate::message::Reply::to_chat(
+            ReplyKind::Confirmation,
+            s.language.render(&msg),
+        )])
+    }
+
+    /// Applies one admin change to a chat's settings, refusing a result that cannot work.
+    fn apply_setting(
+        &self,
+        ctx: &Ctx<'_>,
+        s: &mut ChatSettings,
+        cmd: SettingsCommand,
+    ) -> Result<(), Failure> {
+        match cmd {
+            SettingsCommand::Show => {}
             SettingsCommand::PostTime(t) => s.post_time = t,
             SettingsCommand::RevealTime(t) => s.reveal_time = t,
             SettingsCommand::TimeZone(tz) => s.timezone = tz,
@@ -207,8 +231,8 @@ impl Engine {
                 }
                 s.scheduled = on;
             }
-            // Choosing the channel is the one step that starts a Discord server's schedule.
             SettingsCommand::Threads(on) => s.threads = on,
+            // Choosing the channel is the one step that starts a Discord server's schedule.
             SettingsCommand::Channel(channel) => {
                 s.channel = Some(channel);
                 s.scheduled = true;
@@ -220,14 +244,6 @@ impl Engine {
         if self.bank.eligible(&s.topics, s.difficulty).next().is_none() {
             return Err(Failure::user(Msg::NoQuestions));
         }
-        self.store.update_settings(ctx.chat.id, &s, ctx.now)?;
-        let msg = Msg::Settings {
-            view: settings_view(&s),
-            changed: true,
-        };
-        Ok(vec![crate::message::Reply::to_chat(
-            ReplyKind::Confirmation,
-            s.language.render(&msg),
-        )])
+        Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::grading::{self, Verdict};
 use crate::i18n::{Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
 use crate::message::{Button, Outgoing, Quiz, Reply, ReplyKind};
 use crate::schedule;
-use crate::store::{ChatRow, NewAnswer, RoundRow, SaveOutcome, Settled};
+use crate::store::{ChatRow, NewAnswer, RoundRecord, RoundRow, SaveOutcome, Settled, Settlement};
 
 /// Leaderboard points for a credited score: the score weighted by difficulty (at most 30 a round).
 pub fn points_for(score: u8, difficulty: u8) -> i64 {
@@ -226,7 +226,7 @@ impl Engine {
             return Err(Failure::user(Msg::NoOpenRound));
         };
         let q = self.question(&round)?;
-        let mut grade = if q.is_choice() {
+        let grade = if q.is_choice() {
             let Some(picks) = grading::parse_choice(q, text) else {
                 let last = (b'A' + q.choices.len() as u8 - 1) as char;
                 return Err(Failure::user(Msg::BadChoice { last }));
@@ -235,11 +235,6 @@ impl Engine {
         } else {
             self.grader.grade(q, text, self.limits.min_answer_chars)
         };
-        let after_peek = self.store.has_peeked(round.id, ctx.user.id)?;
-        if after_peek {
-            grade.verdict = Verdict::AfterPeek;
-            grade.score = 0;
-        }
         let outcome = self.store.save_answer(&NewAnswer {
             round_id: round.id,
             chat_id: ctx.chat.id,
@@ -256,8 +251,11 @@ impl Engine {
             // One answer per member: buttons and quiz polls are a single pick, not a draft to revise.
             final_pick: q.is_choice(),
         })?;
-        let replaced = match outcome {
-            SaveOutcome::Saved { replaced } => replaced,
+        let (replaced, after_peek) = match outcome {
+            SaveOutcome::Saved {
+                replaced,
+                after_peek,
+            } => (replaced, after_peek),
             SaveOutcome::RoundClosed => return Err(Failure::user(Msg::NoOpenRound)),
             SaveOutcome::AlreadyAnswered { earlier } => {
                 return Err(Failure::user(Msg::ChoiceFinal { chosen: earlier }));
@@ -328,7 +326,8 @@ impl Engine {
     }
 
     /// Settles and reveals a round: final verdicts (an answer copying an earlier member's answer earns
-    /// nothing), points, totals, and the results message. `None` if it was already revealed.
+    /// nothing), points, totals, and the results message, all decided inside the store's settling transaction
+    /// so that no answer saved meanwhile is left out. `None` if it was already revealed.
     pub(super) fn reveal_round(
         &self,
         chat: &ChatRow,
@@ -337,31 +336,72 @@ impl Engine {
         queue: bool,
     ) -> Result<Option<Reply>, Failure> {
         let q = self.question(round)?;
-        let answers = self.store.round_answers(round.id)?;
-        let shingles: Vec<Shingles> = answers
+        let revealed = self.store.settle_round(round.id, now, |record| {
+            let settlement = self.settle(q, record);
+            let reply = self.reveal_post(chat, round, q, record, &settlement.results);
+            // A scheduled reveal is queued in the outbox in the settling transaction; an admin's goes back as a
+            // reply.
+            let announce = queue.then(|| Outgoing {
+                chat: chat_ref(chat),
+                reply: reply.clone(),
+            });
+            let answers = record.answers.len();
+            (Settlement { announce, ..settlement }, (reply, answers))
+        })?;
+        let Some((reply, answers)) = revealed else {
+            return Ok(None);
+        };
+        tracing::info!(chat = chat.id, round = round.id, answers, "revealed");
+        Ok(Some(reply))
+    }
+
+    /// Every answer's final result: an answer copying an earlier member's answer earns nothing.
+    fn settle(&self, q: &Question, record: &RoundRecord) -> Settlement {
+        let shingles: Vec<Shingles> = record
+            .answers
             .iter()
             .map(|a| Shingles::of(&normalize(&a.body)))
             .collect();
         let copies = copies_of_earlier(&shingles);
-        let mut settled = Vec::with_capacity(answers.len());
-        for (a, copied) in answers.iter().zip(copies) {
-            let mut verdict = a.verdict;
-            if verdict == Verdict::Graded && copied {
-                verdict = Verdict::CopiedMember;
-            }
-            let score = if verdict.earns_credit() { a.score } else { 0 };
-            settled.push(Settled {
-                answer_id: a.id,
-                user_id: a.user_id,
-                verdict,
-                score,
-                points: points_for(score, q.difficulty),
-            });
-        }
-        let lang = chat.settings.language;
-        let mut results: Vec<ResultLine> = answers
+        let results = record
+            .answers
             .iter()
-            .zip(&settled)
+            .zip(copies)
+            .map(|(a, copied)| {
+                let mut verdict = a.verdict;
+                if verdict == Verdict::Graded && copied {
+                    verdict = Verdict::CopiedMember;
+                }
+                let score = if verdict.earns_credit() { a.score } else { 0 };
+                Settled {
+                    answer_id: a.id,
+                    user_id: a.user_id,
+                    verdict,
+                    score,
+                    points: points_for(score, q.difficulty),
+                }
+            })
+            .collect();
+        Settlement {
+            results,
+            announce: None,
+        }
+    }
+
+    /// The reveal post: the model answer, the key points and each member's result.
+    fn reveal_post(
+        &self,
+        chat: &ChatRow,
+        round: &RoundRow,
+        q: &Question,
+        record: &RoundRecord,
+        settled: &[Settled],
+    ) -> Reply {
+        let lang = chat.settings.language;
+        let mut results: Vec<ResultLine> = record
+            .answers
+            .iter()
+            .zip(settled)
             .map(|(a, s)| {
                 let (covered, missed) = if q.is_choice() {
                     (Vec::new(), Vec::new())
@@ -404,13 +444,11 @@ impl Engine {
             .collect();
         // Best first; equal scores keep submission order.
         results.sort_by_key(|r| std::cmp::Reverse(r.score));
-        let answered: Vec<i64> = answers.iter().map(|a| a.user_id).collect();
-        let peeked_only = self
-            .store
-            .peekers(round.id)?
-            .into_iter()
-            .filter(|(id, _)| !answered.contains(id))
-            .map(|(_, name)| name)
+        let peeked_only = record
+            .peekers
+            .iter()
+            .filter(|(id, _)| !record.answers.iter().any(|a| a.user_id == *id))
+            .map(|(_, name)| name.clone())
             .collect();
         let view = RevealView {
             question: self.question_view(q, round, lang),
@@ -420,27 +458,9 @@ impl Engine {
             results,
             peeked_only,
         };
-        let reply = Reply::to_chat(ReplyKind::Reveal, lang.render(&Msg::Reveal(view)))
+        Reply::to_chat(ReplyKind::Reveal, lang.render(&Msg::Reveal(view)))
             .with_buttons(Self::rating_buttons(lang))
-            .closing_round(round.id);
-        // A scheduled reveal is queued in the outbox in the settling transaction; an admin's goes back as a reply.
-        let queued = queue.then(|| Outgoing {
-            chat: chat_ref(chat),
-            reply: reply.clone(),
-        });
-        if !self
-            .store
-            .settle_round(round.id, now, &settled, queued.as_ref())?
-        {
-            return Ok(None);
-        }
-        tracing::info!(
-            chat = chat.id,
-            round = round.id,
-            answers = answers.len(),
-            "revealed"
-        );
-        Ok(Some(reply))
+            .closing_round(round.id)
     }
 
     /// `/rate`: records a self-rating for the latest round the member has seen the answer of.

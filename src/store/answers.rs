@@ -1,7 +1,7 @@
 //! Sealed answers, early peeks, the reveal's settlement and self-ratings.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::outbox::enqueue_in;
 use super::{Store, StoreError, StoreResult, date_str, from_ts, parse_date, ts};
@@ -43,6 +43,8 @@ pub enum SaveOutcome {
     Saved {
         /// It replaced an earlier answer.
         replaced: bool,
+        /// The member had looked at the model answer first: it was stored as `AfterPeek`, scoring nothing.
+        after_peek: bool,
     },
     /// The round was revealed or skipped in the meantime; nothing was stored.
     RoundClosed,
@@ -74,6 +76,24 @@ pub struct AnswerRow {
     pub points: i64,
     /// When it was first submitted (a replacement keeps it, so copy detection follows authorship).
     pub submitted_at: DateTime<Utc>,
+}
+
+/// What the reveal reads of a round, inside its settling transaction.
+#[derive(Debug, Clone)]
+pub struct RoundRecord {
+    /// The answers, earliest first submission first.
+    pub answers: Vec<AnswerRow>,
+    /// Members who looked early (id, name), in order.
+    pub peekers: Vec<(i64, String)>,
+}
+
+/// The reveal's decision on a round: every answer's final result and the post announcing it.
+#[derive(Debug, Clone, Default)]
+pub struct Settlement {
+    /// One per answer in the [`RoundRecord`].
+    pub results: Vec<Settled>,
+    /// Queued in the outbox in the same transaction, when given.
+    pub announce: Option<Outgoing>,
 }
 
 /// The final result of one answer, fixed at the reveal.
@@ -118,9 +138,30 @@ fn answer_from_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<AnswerRow>> {
     })())
 }
 
+const ANSWER_COLUMNS: &str = "SELECT a.id, a.user_id, u.display_name, a.body, a.score, a.covered, a.verdict, \
+     a.points, a.submitted_at FROM answers a JOIN users u ON u.id = a.user_id";
+
+fn round_answers_in(conn: &Connection, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{ANSWER_COLUMNS} WHERE a.round_id = ?1 ORDER BY a.submitted_at, a.id"
+    ))?;
+    let rows = stmt.query_map([round_id], answer_from_row)?;
+    rows.map(|r| r?).collect()
+}
+
+fn peekers_in(conn: &Connection, round_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.display_name FROM peeks p JOIN users u ON u.id = p.user_id
+         WHERE p.round_id = ?1 ORDER BY p.peeked_at, u.id",
+    )?;
+    let rows = stmt.query_map([round_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 impl Store {
     /// Saves (or replaces) a member's answer and advances their streak, in one transaction that is committed
-    /// before this returns: an acknowledged answer is on disk.
+    /// before this returns: an acknowledged answer is on disk. An answer from a member who has looked at the
+    /// model answer is stored as `AfterPeek` with no score (checked in the same transaction as the save).
     pub fn save_answer(&self, a: &NewAnswer<'_>) -> StoreResult<SaveOutcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -145,6 +186,16 @@ impl Store {
                 return Ok(SaveOutcome::AlreadyAnswered { earlier });
             }
         }
+        let after_peek: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM peeks WHERE round_id = ?1 AND user_id = ?2)",
+            params![a.round_id, a.user_id],
+            |r| r.get(0),
+        )?;
+        let (verdict, score) = if after_peek {
+            (Verdict::AfterPeek, 0)
+        } else {
+            (a.verdict, a.score)
+        };
         let covered = serde_json::to_string(a.covered).expect("a list of numbers serialises");
         let revisions: i64 = tx.query_row(
             "INSERT INTO answers (round_id, user_id, chat_id, local_date, body, score, covered, verdict, submitted_at)
@@ -159,9 +210,9 @@ impl Store {
                 a.chat_id,
                 date_str(a.local_date),
                 a.body,
-                a.score,
+                score,
                 covered,
-                a.verdict.key(),
+                verdict.key(),
                 ts(a.at)
             ],
             |r| r.get(0),
@@ -197,27 +248,27 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(SaveOutcome::Saved { replaced })
+        Ok(SaveOutcome::Saved {
+            replaced,
+            after_peek,
+        })
     }
 
     /// The answers of a round, earliest submission first.
     pub fn round_answers(&self, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT a.id, a.user_id, u.display_name, a.body, a.score, a.covered, a.verdict, a.points, a.submitted_at
-             FROM answers a JOIN users u ON u.id = a.user_id
-             WHERE a.round_id = ?1 ORDER BY a.submitted_at, a.id",
-        )?;
-        let rows = stmt.query_map([round_id], answer_from_row)?;
-        rows.map(|r| r?).collect()
+        round_answers_in(&self.conn(), round_id)
     }
 
     /// One member's answer in a round.
     pub fn answer_of(&self, round_id: i64, user_id: i64) -> StoreResult<Option<AnswerRow>> {
-        Ok(self
-            .round_answers(round_id)?
-            .into_iter()
-            .find(|a| a.user_id == user_id))
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ANSWER_COLUMNS} WHERE a.round_id = ?1 AND a.user_id = ?2"
+        ))?;
+        let row = stmt
+            .query_row(params![round_id, user_id], answer_from_row)
+            .optional()?;
+        row.transpose()
     }
 
     /// Records that a member looked at the model answer early. Returns whether this is the first look.
@@ -239,25 +290,20 @@ impl Store {
 
     /// Names of members who looked early, in order.
     pub fn peekers(&self, round_id: i64) -> StoreResult<Vec<(i64, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT u.id, u.display_name FROM peeks p JOIN users u ON u.id = p.user_id
-             WHERE p.round_id = ?1 ORDER BY p.peeked_at, u.id",
-        )?;
-        let rows = stmt.query_map([round_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        peekers_in(&self.conn(), round_id)
     }
 
-    /// Closes a round: marks it revealed, fixes every answer's final score and points, and adds them to the
-    /// all-time totals, in one transaction, queueing `announce` in the outbox when given. Returns false (and
-    /// changes nothing) if it was already revealed.
-    pub fn settle_round(
+    /// Closes a round in one IMMEDIATE transaction: marks it revealed, reads its answers and early looks,
+    /// lets `settle` decide every answer's final score and points, stores them, adds them to the all-time
+    /// totals and queues the announcement in the outbox when given. No answer can be saved or replaced
+    /// between the read and the settlement: each one is either settled here or refused as `RoundClosed`.
+    /// Returns `None` (and changes nothing) if the round was already revealed or skipped.
+    pub fn settle_round<T>(
         &self,
         round_id: i64,
         at: DateTime<Utc>,
-        results: &[Settled],
-        announce: Option<&Outgoing>,
-    ) -> StoreResult<bool> {
+        settle: impl FnOnce(&RoundRecord) -> (Settlement, T),
+    ) -> StoreResult<Option<T>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let chat_id: Option<i64> = tx
@@ -269,8 +315,27 @@ impl Store {
             )
             .optional()?;
         let Some(chat_id) = chat_id else {
-            return Ok(false);
+            return Ok(None);
         };
+        let record = RoundRecord {
+            answers: round_answers_in(&tx, round_id)?,
+            peekers: peekers_in(&tx, round_id)?,
+        };
+        let (settlement, value) = settle(&record);
+        if settlement.results.len() != record.answers.len()
+            || settlement
+                .results
+                .iter()
+                .zip(&record.answers)
+                .any(|(s, a)| s.answer_id != a.id)
+        {
+            // Rolled back: a settlement must cover exactly the answers it was given.
+            return Err(StoreError::Corrupt(format!(
+                "the settlement of round {round_id} does not match its {} answers",
+                record.answers.len()
+            )));
+        }
+        let results = &settlement.results;
         {
             let mut update = tx.prepare(
                 "UPDATE answers SET verdict = ?2, score = ?3, points = ?4, counted = 1 WHERE id = ?1",
@@ -286,11 +351,11 @@ impl Store {
                 total.execute(params![chat_id, s.user_id, s.points, s.score])?;
             }
         }
-        if let Some(outgoing) = announce {
+        if let Some(outgoing) = &settlement.announce {
             enqueue_in(&tx, chat_id, Some(round_id), "reveal", outgoing, at)?;
         }
         tx.commit()?;
-        Ok(true)
+        Ok(Some(value))
     }
 
     /// Saves a member's self-rating for a round (rating again replaces it).

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Store, StoreError, StoreResult, ts};
 use crate::i18n::Lang;
@@ -215,14 +215,30 @@ impl Store {
         rows.map(|r| r?).collect()
     }
 
-    /// Replaces a chat's settings; turning the schedule on records `now` as its start.
-    pub fn update_settings(
+    /// Changes a chat's settings: reads the current ones, lets `change` edit them and writes them back, in one
+    /// IMMEDIATE transaction, so two admins changing different settings at once both keep their change. An
+    /// error from `change` rolls back and is returned as is. Turning the schedule on records `now` as its
+    /// start. Returns the settings as written.
+    pub fn change_settings<E: From<StoreError>>(
         &self,
         chat_id: i64,
-        s: &ChatSettings,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        self.conn().execute(
+        change: impl FnOnce(&mut ChatSettings) -> Result<(), E>,
+    ) -> Result<ChatSettings, E> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let chat = tx
+            .query_row(
+                &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1"),
+                [chat_id],
+                chat_from_row,
+            )
+            .map_err(StoreError::from)??;
+        let mut s = chat.settings;
+        change(&mut s)?;
+        tx.execute(
             "UPDATE chats SET language = ?2, timezone = ?3, post_time = ?4, reveal_time = ?5, topics = ?6,
                     min_difficulty = ?7, max_difficulty = ?8, show_answers = ?9,
                     scheduled_since = CASE WHEN ?10 AND NOT scheduled THEN ?11 ELSE scheduled_since END,
@@ -245,8 +261,10 @@ impl Store {
                 s.channel,
                 s.threads,
             ],
-        )?;
-        Ok(())
+        )
+        .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(s)
     }
 
     /// Finds a member, creating them the first time, and keeps their display name current.

@@ -10,7 +10,7 @@ mod outbox;
 mod rounds;
 mod telegram;
 
-pub use answers::{AnswerRow, NewAnswer, SaveOutcome, Settled};
+pub use answers::{AnswerRow, NewAnswer, RoundRecord, SaveOutcome, Settled, Settlement};
 pub use boards::{BoardRow, ScoreRow, StreakRow};
 pub use chats::{ChatRow, ChatSettings, UserRow};
 pub use outbox::{OutboxCounts, OutboxItem};

@@ -158,6 +158,16 @@ impl TestBot {
         self.engine.bank().get(&round.question_id).cloned()
     }
 
+    /// A second engine on the same database file: another process sharing it.
+    pub fn second_engine(&self) -> Arc<Engine> {
+        Arc::new(Engine::new(
+            fixture_bank(),
+            Store::open(&self.db_path).unwrap(),
+            ChatDefaults::default(),
+            Limits::default(),
+        ))
+    }
+
     /// Count rows of a table.
     pub fn count(&self, table: &str) -> i64 {
         self.engine

@@ -1,6 +1,8 @@
 //! The daily round as members live it: answering, sealing, replacing, peeking, revealing.
 
+use drillbot::grading::Verdict;
 use drillbot::message::{Audience, ReplyKind};
+use drillbot::store::{NewAnswer, RoundRecord, SaveOutcome, Settled, Settlement};
 
 use crate::harness::{TestBot, all_private_to, good_answer, partial_answer, public};
 
@@ -376,4 +378,133 @@ fn copy_detection_follows_the_first_submission_not_the_last_edit() {
         bot.result_of("bob").unwrap(),
         (0, 0, "copied_member".into())
     );
+}
+
+/// What the reveal settles for each answer when a test drives `settle_round` itself: the stored score.
+fn settle_as_stored(record: &RoundRecord) -> Settlement {
+    Settlement {
+        results: record
+            .answers
+            .iter()
+            .map(|a| Settled {
+                answer_id: a.id,
+                user_id: a.user_id,
+                verdict: a.verdict,
+                score: a.score,
+                points: a.score as i64,
+            })
+            .collect(),
+        announce: None,
+    }
+}
+
+#[test]
+fn an_answer_sent_while_the_reveal_settles_is_refused_never_acknowledged_and_lost() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    let round = bot.engine.store().open_round(bot.chat().id).unwrap().unwrap();
+    // Another process takes bob's answer and alice's replacement while this one reads and grades the round.
+    let other = bot.second_engine();
+    let late = [
+        bot.incoming("bob", &format!("/answer {}", partial_answer(&q.id)), false),
+        bot.incoming("alice", "/answer 我改主意了，这是一个新的答案，内容和原来的完全不一样。", false),
+    ];
+    let now = bot.now;
+    let (read, late_replies) = bot
+        .engine
+        .store()
+        .settle_round(round.id, now, |record| {
+            let handle = std::thread::spawn(move || {
+                late.iter().map(|m| other.handle(m, now)).collect::<Vec<_>>()
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let read: Vec<String> = record.answers.iter().map(|a| a.body.clone()).collect();
+            (settle_as_stored(record), (read, handle))
+        })
+        .unwrap()
+        .expect("the round was open");
+    assert_eq!(read, vec![good_answer(&q.id).to_string()]);
+    for reply in late_replies.join().unwrap() {
+        assert_eq!(reply[0].kind, ReplyKind::Refusal, "{}", reply[0].text);
+    }
+    // What was settled is what is stored: alice's first answer, credited; nothing unsettled.
+    let stored: Vec<(String, i64)> = bot.engine.store().with_connection(|c| {
+        let mut stmt = c.prepare("SELECT body, counted FROM answers").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    });
+    assert_eq!(stored, vec![(good_answer(&q.id).to_string(), 1)]);
+}
+
+#[test]
+fn an_answer_saved_after_a_look_at_the_model_answer_scores_nothing_whatever_the_caller_graded() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    let store = bot.engine.store();
+    let chat = bot.chat();
+    let round = store.open_round(chat.id).unwrap().unwrap();
+    let alice = store
+        .ensure_user(drillbot::message::Platform::Telegram, "id-alice", "alice")
+        .unwrap();
+    // The look lands between the engine's grading and its save (another process, or a button pressed twice).
+    store.record_peek(round.id, alice.id, bot.now).unwrap();
+    let body = good_answer(&q.id);
+    let outcome = store
+        .save_answer(&NewAnswer {
+            round_id: round.id,
+            chat_id: chat.id,
+            local_date: round.local_date,
+            user_id: alice.id,
+            body,
+            score: 100,
+            covered: &[0, 1],
+            verdict: Verdict::Graded,
+            at: bot.now,
+            previous_round_date: None,
+            final_pick: false,
+        })
+        .unwrap();
+    assert_eq!(
+        outcome,
+        SaveOutcome::Saved {
+            replaced: false,
+            after_peek: true
+        }
+    );
+    let stored = store.answer_of(round.id, alice.id).unwrap().unwrap();
+    assert_eq!((stored.score, stored.verdict), (0, Verdict::AfterPeek));
+}
+
+#[test]
+fn two_admins_changing_different_settings_at_once_both_keep_their_change() {
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let chat = bot.chat();
+    let other = bot.second_engine();
+    let english = bot.incoming("admin", "/settings language en", true);
+    let now = bot.now;
+    let mut handle = None;
+    let written = bot
+        .engine
+        .store()
+        .change_settings::<drillbot::store::StoreError>(chat.id, now, |s| {
+            // The other admin's command arrives while this change is being made.
+            handle = Some(std::thread::spawn(move || other.handle(&english, now)));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            s.post_time = chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(written.post_time.format("%H:%M").to_string(), "07:30");
+    let reply = handle.unwrap().join().unwrap();
+    assert_eq!(reply[0].kind, ReplyKind::Confirmation, "{}", reply[0].text);
+    // The other change waited for this one and was applied on top of it.
+    let s = bot.chat().settings;
+    assert_eq!(s.language, drillbot::i18n::Lang::En);
+    assert_eq!(s.post_time.format("%H:%M").to_string(), "07:30");
 }
