@@ -47,12 +47,32 @@ pub enum SendError {
 /// ten minutes, about a day and a half of trying).
 pub const MAX_ATTEMPTS: i64 = 200;
 
-/// Sends one message to a platform.
+/// Sends messages to a platform, one API call at a time: the worker paces every call, and records after each
+/// one how many the platform accepted, so a retry never repeats an accepted part.
 pub trait Transport: Send + Sync {
+    /// One API call (a part of a long text, a poll, closing a poll...).
+    type Call: Send + Sync;
     /// The platform this transport serves.
     fn platform(&self) -> Platform;
-    /// Sends; `Ok` only when the platform accepted the message.
-    fn send(&self, outgoing: &Outgoing) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// The calls that deliver a message, in order. The same message must give the same calls every time (a
+    /// retry skips the ones already accepted). An error means the message cannot be sent at all.
+    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<Self::Call>, SendError>;
+    /// Makes one call; `Ok` only when the platform accepted it.
+    fn send_call(
+        &self,
+        outgoing: &Outgoing,
+        call: &Self::Call,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Makes every call of a message in a row, unpaced and unrecorded (a direct reply).
+    fn send(&self, outgoing: &Outgoing) -> impl Future<Output = Result<(), SendError>> + Send {
+        async move {
+            for call in self.calls(outgoing)? {
+                self.send_call(outgoing, &call).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Rate limits for one platform.
@@ -245,48 +265,72 @@ impl<T: Transport> Delivery<T> {
         report: &mut PassReport,
     ) -> Result<(), StoreError> {
         let key = item.outgoing.chat.id.clone();
+        let calls = match self.transport.calls(&item.outgoing) {
+            Ok(calls) => calls,
+            Err(e) => return self.failed(&item, e, report),
+        };
         let (per_chat, window) = (self.pacing.per_chat, self.pacing.chat_window);
-        let chat_wait = self
-            .chats
-            .entry(key.clone())
-            .or_insert_with(|| Window::new(per_chat, window))
-            .wait(Instant::now());
-        if !chat_wait.is_zero() {
-            // Do not hold up other chats: this one goes back to the queue until its bucket refills.
-            self.store()
-                .retry_at(item.id, seconds_after(self.clock.now(), chat_wait), None)?;
-            report.deferred += 1;
-            return Ok(());
-        }
-        loop {
-            let wait = self.global.wait(Instant::now());
-            if wait.is_zero() {
-                break;
-            }
-            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                // Not started: it stays claimed and is queued again when the worker stops.
+        for (i, call) in calls.iter().enumerate().skip(item.parts_done) {
+            let chat_wait = self
+                .chats
+                .entry(key.clone())
+                .or_insert_with(|| Window::new(per_chat, window))
+                .wait(Instant::now());
+            if !chat_wait.is_zero() {
+                // Do not hold up other chats: the rest goes back to the queue until this chat's window allows.
+                self.store()
+                    .retry_at(item.id, seconds_after(self.clock.now(), chat_wait), None)?;
+                report.deferred += 1;
                 return Ok(());
             }
-            tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
-        }
-        let now = Instant::now();
-        self.global.take(now);
-        if let Some(b) = self.chats.get_mut(&key) {
-            b.take(now);
-        }
-        match self.transport.send(&item.outgoing).await {
-            Ok(()) => {
-                self.store().mark_sent(item.id, self.clock.now())?;
-                report.sent += 1;
+            loop {
+                let wait = self.global.wait(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    // The rest stays claimed and is queued again when the worker stops.
+                    return Ok(());
+                }
+                tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
             }
-            Err(SendError::RateLimited {
+            let now = Instant::now();
+            self.global.take(now);
+            if let Some(b) = self.chats.get_mut(&key) {
+                b.take(now);
+            }
+            if let Err(e) = self.transport.send_call(&item.outgoing, call).await {
+                return self.failed(&item, e, report);
+            }
+            if i + 1 < calls.len() {
+                self.store().record_progress(item.id, i + 1)?;
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(());
+                }
+            }
+        }
+        self.store().mark_sent(item.id, self.clock.now())?;
+        report.sent += 1;
+        Ok(())
+    }
+
+    /// What a failed call means for its message: wait and retry, give up on it, or pause its chat.
+    fn failed(
+        &mut self,
+        item: &OutboxItem,
+        error: SendError,
+        report: &mut PassReport,
+    ) -> Result<(), StoreError> {
+        let key = &item.outgoing.chat.id;
+        match error {
+            SendError::RateLimited {
                 retry_after,
                 global,
-            }) => {
+            } => {
                 let now = Instant::now();
                 if global {
                     self.global.block_for(now, retry_after);
-                } else if let Some(b) = self.chats.get_mut(&key) {
+                } else if let Some(b) = self.chats.get_mut(key) {
                     b.block_for(now, retry_after);
                 }
                 tracing::warn!(chat = %key, ?retry_after, global, "rate limited by the platform");
@@ -297,24 +341,24 @@ impl<T: Transport> Delivery<T> {
                 )?;
                 report.rate_limited += 1;
             }
-            Err(SendError::Transient(e)) if item.attempts >= MAX_ATTEMPTS => {
+            SendError::Transient(e) if item.attempts >= MAX_ATTEMPTS => {
                 tracing::error!(chat = %key, error = %e, attempts = item.attempts, "giving up on a message");
                 self.store().mark_failed(item.id, &e)?;
                 report.failed += 1;
             }
-            Err(SendError::Rejected(e)) => {
+            SendError::Rejected(e) => {
                 tracing::error!(chat = %key, error = %e, "the platform rejected a message; dropping it");
                 self.store().mark_failed(item.id, &e)?;
                 report.failed += 1;
             }
-            Err(SendError::Transient(e)) => {
+            SendError::Transient(e) => {
                 let wait = backoff(item.attempts);
                 tracing::warn!(chat = %key, error = %e, ?wait, "send failed, will retry");
                 self.store()
                     .retry_at(item.id, seconds_after(self.clock.now(), wait), Some(&e))?;
                 report.retried += 1;
             }
-            Err(SendError::Permanent(e)) => {
+            SendError::Permanent(e) => {
                 tracing::warn!(chat = %key, error = %e, "cannot deliver to this chat any more; pausing it");
                 self.store().fail_and_pause(item.id, item.chat_id, &e)?;
                 report.failed += 1;

@@ -17,6 +17,8 @@ pub struct OutboxItem {
     pub outgoing: Outgoing,
     /// Delivery attempts so far, this one included.
     pub attempts: i64,
+    /// How many of the message's API calls the platform already accepted (a retry starts after them).
+    pub parts_done: usize,
 }
 
 /// Counts of outbox rows by state.
@@ -56,7 +58,7 @@ const CLAIM: &str = "UPDATE outbox SET state = 'sending', attempts = attempts + 
          SELECT o.id FROM outbox o JOIN chats c ON c.id = o.chat_id
          WHERE o.state = 'pending' AND o.not_before <= ?2 AND c.platform = ?1 AND c.paused_reason IS NULL
          ORDER BY o.not_before, o.id LIMIT ?3)
-     RETURNING id, chat_id, payload, attempts";
+     RETURNING id, chat_id, payload, attempts, parts_done";
 
 impl Store {
     /// Queues a message that belongs to no round (e.g. a notice to a chat).
@@ -89,12 +91,13 @@ impl Store {
                     r.get::<_, i64>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             },
         )?;
         let mut items = Vec::new();
         for row in rows {
-            let (id, chat_id, payload, attempts) = row?;
+            let (id, chat_id, payload, attempts, parts_done) = row?;
             let outgoing = serde_json::from_str(&payload)
                 .map_err(|e| StoreError::Corrupt(format!("outbox payload {id}: {e}")))?;
             items.push(OutboxItem {
@@ -102,6 +105,7 @@ impl Store {
                 chat_id,
                 outgoing,
                 attempts,
+                parts_done: usize::try_from(parts_done).unwrap_or(0),
             });
         }
         items.sort_by_key(|i| i.id);
@@ -148,6 +152,16 @@ impl Store {
         self.conn().execute(
             "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
             params![id, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the platform accepted the first `parts_done` API calls of a claimed message, so that a
+    /// retry (or another worker after a crash) does not send them again.
+    pub fn record_progress(&self, id: i64, parts_done: usize) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE outbox SET parts_done = ?2 WHERE id = ?1",
+            params![id, parts_done as i64],
         )?;
         Ok(())
     }

@@ -10,10 +10,12 @@ use drillbot::message::{Outgoing, Platform, Reply, ReplyKind};
 
 use crate::harness::TestBot;
 
-/// A platform that records what it accepted and answers from a script (then `Ok`).
+/// A platform that records what it accepted and answers from a script (then `Ok`). A message's text is sent
+/// in parts separated by ` | `, one call each.
 #[derive(Clone, Default)]
 struct FakePlatform {
     accepted: Arc<Mutex<Vec<Outgoing>>>,
+    parts: Arc<Mutex<Vec<String>>>,
     attempts: Arc<Mutex<usize>>,
     script: Arc<Mutex<VecDeque<Result<(), SendError>>>>,
 }
@@ -30,17 +32,33 @@ impl FakePlatform {
     fn attempts(&self) -> usize {
         *self.attempts.lock().unwrap()
     }
+    fn parts(&self) -> Vec<String> {
+        self.parts.lock().unwrap().clone()
+    }
 }
 
 impl Transport for FakePlatform {
+    type Call = (usize, String);
     fn platform(&self) -> Platform {
         Platform::Telegram
     }
-    async fn send(&self, outgoing: &Outgoing) -> Result<(), SendError> {
+    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<(usize, String)>, SendError> {
+        Ok(outgoing
+            .reply
+            .text
+            .split(" | ")
+            .map(str::to_string)
+            .enumerate()
+            .collect())
+    }
+    async fn send_call(&self, outgoing: &Outgoing, call: &(usize, String)) -> Result<(), SendError> {
         *self.attempts.lock().unwrap() += 1;
         let answer = self.script.lock().unwrap().pop_front().unwrap_or(Ok(()));
         if answer.is_ok() {
-            self.accepted.lock().unwrap().push(outgoing.clone());
+            self.parts.lock().unwrap().push(call.1.clone());
+            if call.0 + 1 == self.calls(outgoing)?.len() {
+                self.accepted.lock().unwrap().push(outgoing.clone());
+            }
         }
         answer
     }
@@ -221,6 +239,62 @@ async fn outbox_paces_each_chat_and_the_whole_platform() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_429_on_the_second_part_sends_only_the_parts_not_yet_accepted() {
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let chat = bot.chat();
+    let mut message = notice(&bot, &bot.chat.id, 0);
+    message.reply.text = "part 1 | part 2 | part 3".into();
+    bot.engine
+        .store()
+        .enqueue(chat.id, "notice", &message, bot.now)
+        .unwrap();
+    let platform = FakePlatform::answering(vec![
+        Ok(()),
+        Err(SendError::RateLimited {
+            retry_after: Duration::from_secs(3),
+            global: false,
+        }),
+    ]);
+    let mut w = worker(&bot, &platform, Pacing::telegram());
+    assert_eq!(w.pass().await.unwrap().rate_limited, 1);
+    assert_eq!(platform.parts(), ["part 1"]);
+    tokio::time::advance(Duration::from_secs(4)).await;
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    assert_eq!(platform.parts(), ["part 1", "part 2", "part 3"]);
+    // A restarted worker has nothing left to send either.
+    let mut again = worker(&bot, &platform, Pacing::telegram());
+    assert_eq!(again.pass().await.unwrap().sent, 0);
+    assert_eq!(platform.parts().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pacing_counts_api_calls_not_messages() {
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let chat = bot.chat();
+    // Seven messages of three calls each: 21 calls, one more than Telegram allows in a group per minute.
+    for i in 0..7 {
+        let mut message = notice(&bot, &bot.chat.id, i);
+        message.reply.text = format!("{i}a | {i}b | {i}c");
+        bot.engine
+            .store()
+            .enqueue(chat.id, "notice", &message, bot.now)
+            .unwrap();
+    }
+    let platform = FakePlatform::default();
+    let mut w = worker(&bot, &platform, Pacing::telegram());
+    let first = w.pass().await.unwrap();
+    assert_eq!((first.sent, first.deferred), (6, 1));
+    assert_eq!(platform.parts().len(), 20);
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    let parts = platform.parts();
+    assert_eq!(parts.len(), 21, "{parts:?}");
+    assert_eq!(&parts[18..], ["6a", "6b", "6c"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn outbox_global_pacing_spreads_a_burst_over_time() {
     let bot = TestBot::new();
     let store = bot.engine.store();
@@ -277,10 +351,14 @@ struct SlowPlatform {
 }
 
 impl Transport for SlowPlatform {
+    type Call = ();
     fn platform(&self) -> Platform {
         Platform::Telegram
     }
-    async fn send(&self, _outgoing: &Outgoing) -> Result<(), SendError> {
+    fn calls(&self, _outgoing: &Outgoing) -> Result<Vec<()>, SendError> {
+        Ok(vec![()])
+    }
+    async fn send_call(&self, _outgoing: &Outgoing, _call: &()) -> Result<(), SendError> {
         self.started.notify_one();
         tokio::time::sleep(Duration::from_secs(2)).await;
         *self.accepted.lock().unwrap() += 1;

@@ -766,6 +766,31 @@ async fn discord_outbox_honours_a_429_on_a_message_post() {
 }
 
 #[tokio::test]
+async fn discord_an_error_page_from_a_proxy_never_pauses_the_server() {
+    let (mut bot, fake, events, running) = discord_bot(|_| {}).await;
+    queue_a_post(&mut bot, &fake, &events).await;
+    // Not Discord's JSON: a proxy's 502 is retried, its 404 drops the message; neither pauses the server.
+    fake.post_script
+        .lock()
+        .unwrap()
+        .push_back((502, json!("<html>502 Bad Gateway</html>"), None));
+    let mut worker = discord_worker(&bot, running.transport.clone());
+    assert_eq!(worker.pass().await.unwrap().retried, 1);
+    bot.engine.store().with_connection(|c| {
+        c.execute("UPDATE outbox SET not_before = 0", []).unwrap()
+    });
+    fake.post_script
+        .lock()
+        .unwrap()
+        .push_back((404, json!("404 page not found"), None));
+    assert_eq!(worker.pass().await.unwrap().failed, 1);
+    let row = bot.chat();
+    assert!(row.settings.scheduled, "the schedule is still on");
+    assert_eq!(bot.count("outbox WHERE state = 'failed'"), 1);
+    running.stop().await;
+}
+
+#[tokio::test]
 async fn discord_a_channel_the_bot_lost_access_to_pauses_the_schedule_and_admins_are_told() {
     let (mut bot, fake, events, running) = discord_bot(|_| {}).await;
     queue_a_post(&mut bot, &fake, &events).await;

@@ -87,6 +87,20 @@ async fn introduce(
     }
 }
 
+/// Whether a reply, posted in a chat, gets a discussion thread: a reveal, in a server that turned threads on.
+pub fn wants_thread(engine: &Engine, chat: &crate::message::ChatRef, reply: &crate::message::Reply) -> bool {
+    if reply.kind != crate::message::ReplyKind::Reveal {
+        return false;
+    }
+    match engine.chat_row(chat) {
+        Ok(row) => row.is_some_and(|c| c.settings.threads),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read whether threads are on; no thread opened");
+            false
+        }
+    }
+}
+
 /// Opens a discussion thread under a posted reveal when the server turned threads on. A failure (e.g. no
 /// permission to create threads) is logged: the reveal itself was delivered.
 pub async fn open_thread_if_wanted(
@@ -96,16 +110,18 @@ pub async fn open_thread_if_wanted(
     message: &serenity::Message,
     reply: &crate::message::Reply,
 ) {
-    let wanted = match engine.chat_row(chat) {
-        Ok(row) => row.is_some_and(|c| c.settings.threads),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read whether threads are on; no thread opened");
-            false
-        }
-    };
-    if !wanted || reply.kind != crate::message::ReplyKind::Reveal {
-        return;
+    if wants_thread(engine, chat, reply) {
+        open_thread(http, chat, message, reply).await;
     }
+}
+
+/// Opens a discussion thread under a posted message, titled with the reply's first line; a failure is logged.
+pub async fn open_thread(
+    http: &serenity::Http,
+    chat: &crate::message::ChatRef,
+    message: &serenity::Message,
+    reply: &crate::message::Reply,
+) {
     let title: String = reply
         .text
         .lines()

@@ -10,9 +10,18 @@ use serenity::all::{ChannelId, Http};
 use serenity::http::HttpError;
 
 use super::render::render;
+
 use crate::Engine;
 use crate::delivery::{SendError, Transport};
 use crate::message::{Audience, Outgoing, Platform};
+
+/// One message of an outgoing reply, posted in the server's channel.
+#[derive(Debug, Clone)]
+pub struct DiscordCall {
+    channel: ChannelId,
+    post: super::render::Post,
+    open_thread: bool,
+}
 
 /// Sends outbox messages with serenity's HTTP client.
 #[derive(Clone)]
@@ -59,7 +68,10 @@ pub fn classify(e: &serenity::Error) -> SendError {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
             let status = r.status_code.as_u16();
             let what = format!("{} {} ({})", status, r.error.message, r.error.code);
-            if NO_ACCESS.contains(&r.error.code) || status == 403 || status == 404 {
+            // serenity sets code -1 when the body was not Discord's JSON (a proxy's error page): only
+            // Discord itself saying 403 or 404 means the channel is gone.
+            let from_discord = r.error.code >= 0;
+            if NO_ACCESS.contains(&r.error.code) || (from_discord && (status == 403 || status == 404)) {
                 SendError::Permanent(what)
             } else if status == 429 {
                 // Only seen with serenity's rate limiter off (behind a proxy), which keeps the headers to
@@ -89,7 +101,9 @@ impl Transport for DiscordTransport {
         Platform::Discord
     }
 
-    async fn send(&self, outgoing: &Outgoing) -> Result<(), SendError> {
+    type Call = DiscordCall;
+
+    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<DiscordCall>, SendError> {
         if let Audience::User(_) = outgoing.reply.audience {
             return Err(SendError::Rejected(
                 "private replies are sent as ephemeral interaction responses, not queued".into(),
@@ -106,23 +120,28 @@ impl Transport for DiscordTransport {
                 "no channel chosen for this server (/settings channel)".into(),
             ));
         };
-        let mut first = None;
-        for post in render(&outgoing.reply) {
-            let sent = channel
-                .send_message(&self.http, post.message())
-                .await
-                .map_err(|e| classify(&e))?;
-            first.get_or_insert(sent);
-        }
-        if let Some(message) = first {
-            super::open_thread_if_wanted(
-                &self.http,
-                &self.engine,
-                &outgoing.chat,
-                &message,
-                &outgoing.reply,
-            )
-            .await;
+        let thread = super::wants_thread(&self.engine, &outgoing.chat, &outgoing.reply);
+        Ok(render(&outgoing.reply)
+            .into_iter()
+            .enumerate()
+            .map(|(i, post)| DiscordCall {
+                channel,
+                post,
+                // The discussion thread hangs under the first message.
+                open_thread: thread && i == 0,
+            })
+            .collect())
+    }
+
+    async fn send_call(&self, outgoing: &Outgoing, call: &DiscordCall) -> Result<(), SendError> {
+        let sent = call
+            .channel
+            .send_message(&self.http, call.post.message())
+            .await
+            .map_err(|e| classify(&e))?;
+        if call.open_thread {
+            // Best effort: the message itself was delivered.
+            super::open_thread(&self.http, &outgoing.chat, &sent, &outgoing.reply).await;
         }
         Ok(())
     }

@@ -39,6 +39,34 @@ pub const MAX_POLL_OPTIONS: usize = 10;
 /// The longest `retry_after` a direct reply waits out; longer waits give up (the member can ask again).
 const MAX_DIRECT_WAIT: Duration = Duration::from_secs(60);
 
+/// One Bot API call of an outgoing message.
+#[derive(Debug, Clone)]
+pub enum TelegramCall {
+    /// `sendMessage` with one part of the text (buttons under the last).
+    Text {
+        /// Where.
+        chat: i64,
+        /// The part.
+        part: Part,
+        /// Its buttons.
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
+    /// `sendPoll` for a multiple-choice question.
+    Poll {
+        /// Where.
+        chat: i64,
+        /// The question.
+        quiz: Quiz,
+    },
+    /// `stopPoll` for a revealed round's poll.
+    StopPoll {
+        /// Where.
+        chat: i64,
+        /// The poll's message.
+        message: i32,
+    },
+}
+
 /// Sends messages with the Bot API.
 #[derive(Clone)]
 pub struct TelegramTransport {
@@ -90,14 +118,10 @@ impl TelegramTransport {
         &self.bot
     }
 
-    /// Sends a reply to a chat id (rendered, split, with buttons; a quiz as a poll after the text), mapping
-    /// errors for the caller. `group` is the group the reply is about (for deep links).
-    pub async fn send_to(
-        &self,
-        chat: i64,
-        group: Option<i64>,
-        reply: &Reply,
-    ) -> Result<(), SendError> {
+    /// The Bot API calls that deliver a reply to a chat id: the text rendered and split (the buttons under the
+    /// last part), a quiz as a poll after it, and for a reveal, closing the round's polls. `group` is the
+    /// group the reply is about (for deep links).
+    pub fn calls_for(&self, chat: i64, group: Option<i64>, reply: &Reply) -> Vec<TelegramCall> {
         let quiz = reply
             .quiz
             .as_ref()
@@ -110,39 +134,88 @@ impl TelegramTransport {
             .collect();
         let parts = html::split_html(&reply.text, MAX_TEXT);
         let last = parts.len() - 1;
-        for (i, part) in parts.iter().enumerate() {
-            let kb = if i == last {
-                keyboard(&buttons, self.username.as_deref(), group)
-            } else {
-                None
-            };
-            self.send_part(chat, part, kb).await?;
-        }
+        let mut calls: Vec<TelegramCall> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| TelegramCall::Text {
+                chat,
+                keyboard: if i == last {
+                    keyboard(&buttons, self.username.as_deref(), group)
+                } else {
+                    None
+                },
+                part,
+            })
+            .collect();
         if let Some(quiz) = quiz {
-            self.send_poll(chat, quiz).await?;
+            calls.push(TelegramCall::Poll {
+                chat,
+                quiz: quiz.clone(),
+            });
         }
         if let (Some(round), Audience::Chat) = (reply.closes_round, &reply.audience) {
-            self.stop_polls(chat, round).await;
+            calls.extend(
+                self.poll_messages(chat, round)
+                    .into_iter()
+                    .map(|message| TelegramCall::StopPoll { chat, message }),
+            );
+        }
+        calls
+    }
+
+    /// Sends a reply to a chat id, call after call (direct replies; the outbox worker paces each call itself).
+    pub async fn send_to(
+        &self,
+        chat: i64,
+        group: Option<i64>,
+        reply: &Reply,
+    ) -> Result<(), SendError> {
+        for call in self.calls_for(chat, group, reply) {
+            self.make(&call).await?;
         }
         Ok(())
     }
 
-    /// Closes the quiz polls of a revealed round, so nobody votes after the answer is out. Best effort: a
-    /// poll that cannot be stopped (deleted, already closed) changes nothing, a late vote is refused anyway.
-    async fn stop_polls(&self, chat: i64, round: i64) {
-        let Some(engine) = &self.engine else { return };
-        let messages = match engine.store().telegram_poll_messages(round) {
-            Ok(m) => m,
+    /// Makes one call.
+    pub async fn make(&self, call: &TelegramCall) -> Result<(), SendError> {
+        match call {
+            TelegramCall::Text {
+                chat,
+                part,
+                keyboard,
+            } => self.send_part(*chat, part, keyboard.clone()).await,
+            TelegramCall::Poll { chat, quiz } => self.send_poll(*chat, quiz).await,
+            TelegramCall::StopPoll { chat, message } => self.stop_poll(*chat, *message).await,
+        }
+    }
+
+    /// The message ids of a round's quiz polls in a chat (none without the engine, or if they cannot be read).
+    fn poll_messages(&self, chat: i64, round: i64) -> Vec<i32> {
+        let Some(engine) = &self.engine else {
+            return Vec::new();
+        };
+        match engine.store().telegram_poll_messages(round) {
+            Ok(ids) => ids.into_iter().filter_map(|id| i32::try_from(id).ok()).collect(),
             Err(e) => {
                 tracing::warn!(chat, round, error = %e, "cannot list the round's polls");
-                return;
+                Vec::new()
             }
-        };
-        for id in messages {
-            let Ok(id) = i32::try_from(id) else { continue };
-            if let Err(e) = self.bot.stop_poll(ChatId(chat), MessageId(id)).await {
-                tracing::debug!(chat, round, error = %e, "cannot stop a quiz poll");
-            }
+        }
+    }
+
+    /// Closes a quiz poll of a revealed round, so nobody votes after the answer is out. A poll that cannot be
+    /// stopped (deleted, already closed) changes nothing, and a late vote is refused anyway; only a rate
+    /// limit is worth trying again.
+    async fn stop_poll(&self, chat: i64, message: i32) -> Result<(), SendError> {
+        match self.bot.stop_poll(ChatId(chat), MessageId(message)).await {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(&e) {
+                limited @ SendError::RateLimited { .. } => Err(limited),
+                _ => {
+                    tracing::debug!(chat, message, error = %e, "cannot stop a quiz poll");
+                    Ok(())
+                }
+            },
         }
     }
 
@@ -318,10 +391,27 @@ pub fn classify(e: &RequestError) -> SendError {
         RequestError::Api(_) | RequestError::MigrateToChatId(_) => {
             SendError::Rejected(e.to_string())
         }
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
-            SendError::Transient(e.to_string())
-        }
+        RequestError::InvalidJson { raw, .. } => match http_status_in(raw) {
+            // Not the Bot API speaking: a proxy's or server's error page. teloxide drops the HTTP status, so
+            // it is read from the page; a server error or a cut-off answer is worth retrying, anything else
+            // (a 404 from a wrong `api_url`, a 403 from a proxy) is not, for this message.
+            Some(status) if !(500..600).contains(&status) => {
+                SendError::Rejected(format!("HTTP {status} without a Bot API answer: {e}"))
+            }
+            _ => SendError::Transient(e.to_string()),
+        },
+        RequestError::Network(_) | RequestError::Io(_) => SendError::Transient(e.to_string()),
     }
+}
+
+/// The HTTP status an error page names near its start (`<title>502 Bad Gateway</title>`, `404 page not
+/// found`), if any: the first three-digit number from 400 to 599 standing on its own.
+fn http_status_in(page: &str) -> Option<u16> {
+    let head: String = page.chars().take(512).collect();
+    head.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| w.len() == 3)
+        .filter_map(|w| w.parse::<u16>().ok())
+        .find(|n| (400..600).contains(n))
 }
 
 impl Transport for TelegramTransport {
@@ -329,11 +419,17 @@ impl Transport for TelegramTransport {
         Platform::Telegram
     }
 
-    async fn send(&self, outgoing: &Outgoing) -> Result<(), SendError> {
+    type Call = TelegramCall;
+
+    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<TelegramCall>, SendError> {
         let chat: i64 = outgoing.chat.id.parse().map_err(|_| {
             SendError::Rejected(format!("not a Telegram chat id: {}", outgoing.chat.id))
         })?;
-        self.send_to(chat, Some(chat), &outgoing.reply).await
+        Ok(self.calls_for(chat, Some(chat), &outgoing.reply))
+    }
+
+    async fn send_call(&self, _outgoing: &Outgoing, call: &TelegramCall) -> Result<(), SendError> {
+        self.make(call).await
     }
 }
 
@@ -349,6 +445,29 @@ mod tests {
             correct,
             explanation: String::new(),
         }
+    }
+
+    fn invalid_json(raw: &str) -> RequestError {
+        let source = serde_json::from_str::<serde_json::Value>(raw).unwrap_err();
+        RequestError::InvalidJson {
+            source: Arc::new(source),
+            raw: raw.into(),
+        }
+    }
+
+    #[test]
+    fn an_error_page_instead_of_a_bot_api_answer_is_retried_only_for_server_errors() {
+        let kind = |raw: &str| match classify(&invalid_json(raw)) {
+            SendError::Transient(_) => "transient",
+            SendError::Rejected(_) => "rejected",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(kind("<html><title>502 Bad Gateway</title></html>"), "transient");
+        assert_eq!(kind("<h1>503 Service Temporarily Unavailable</h1>"), "transient");
+        assert_eq!(kind(""), "transient", "a cut-off answer");
+        assert_eq!(kind("404 page not found"), "rejected");
+        assert_eq!(kind("<html><head><title>403 Forbidden</title>"), "rejected");
+        assert_eq!(kind("<p>Error 1234567</p>"), "transient", "no status named");
     }
 
     #[test]
