@@ -200,8 +200,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let (stop, stopped) = tokio::sync::watch::channel(false);
                 tokio::spawn(async move {
                     shutdown_signal().await;
-                    tracing::info!("shutdown signal received: finishing");
+                    tracing::info!(
+                        "shutdown signal received: finishing (a second signal stops at once)"
+                    );
                     let _ = stop.send(true);
+                    // Whatever holds up the clean stop, a second signal or the grace period ends the process.
+                    tokio::select! {
+                        () = shutdown_signal() => {
+                            tracing::warn!("second shutdown signal: stopping now");
+                        }
+                        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+                            tracing::error!(grace = ?SHUTDOWN_GRACE, "not stopped within the grace period: stopping now");
+                        }
+                    }
+                    std::process::exit(1);
                 });
                 drillbot::app::run(std::sync::Arc::clone(&engine), &settings, stopped).await
             })?;
@@ -282,6 +294,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// How long a clean stop may take after the first shutdown signal (less than systemd's and compose's default
+/// stop timeouts, so the process ends itself rather than being killed).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {

@@ -41,6 +41,12 @@ pub enum SendError {
     Permanent(String),
     /// The platform refused this one message (malformed, too long): it is dropped, the chat is not paused.
     Rejected(String),
+    /// The chat has a new id (a Telegram group became a supergroup). The transport moves the chat and sends
+    /// there itself; a worker that still sees this queues the message again at once.
+    ChatMoved {
+        /// The new id.
+        to: String,
+    },
 }
 
 /// Attempts after which a message failing with transient errors is given up (with 2^n s backoff capped at
@@ -340,6 +346,11 @@ impl<T: Transport> Delivery<T> {
                     Some("429"),
                 )?;
                 report.rate_limited += 1;
+            }
+            SendError::ChatMoved { to } => {
+                tracing::info!(chat = %key, %to, "the chat moved; sending there");
+                self.store().retry_at(item.id, self.clock.now(), None)?;
+                report.retried += 1;
             }
             SendError::Transient(e) if item.attempts >= MAX_ATTEMPTS => {
                 tracing::error!(chat = %key, error = %e, attempts = item.attempts, "giving up on a message");

@@ -15,7 +15,7 @@ pub use boards::{BoardRow, ScoreRow, StreakRow};
 pub use chats::{ChatRow, ChatSettings, UserRow};
 pub use outbox::{OutboxCounts, OutboxItem};
 pub use rounds::RoundRow;
-pub use telegram::TelegramPoll;
+pub use telegram::{ChatMove, TelegramPoll};
 
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};

@@ -2,7 +2,7 @@
 //! member's DM is for. Only the Telegram adapter uses them; ids are Telegram's.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Store, StoreResult, ts};
 
@@ -17,7 +17,67 @@ pub struct TelegramPoll {
     pub chat_external_id: String,
 }
 
+/// What moving a Telegram group to its supergroup id did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatMove {
+    /// The chat now has the new id, with its rounds, scores, schedule and queued posts.
+    Moved,
+    /// Nothing stored under the old id (never met, or already moved).
+    NothingToMove,
+    /// Both ids have rounds: they are left as they are (merging two histories is not guessed at).
+    BothInUse,
+}
+
 impl Store {
+    /// A Telegram group became a supergroup with a new id: moves the chat (rounds, scores, streaks, schedule
+    /// and settings are keyed by the database id and come along), re-addresses its queued posts and the DM
+    /// targets that pointed at it, in one transaction. A row the new id got in the meantime (someone wrote
+    /// in the supergroup first) is dropped if it has no rounds yet.
+    pub fn move_telegram_chat(&self, from: i64, to: i64) -> StoreResult<ChatMove> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chat_id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM chats WHERE platform = 'telegram' AND external_id = ?1",
+                [from.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(chat_id) = chat_id else {
+            return Ok(ChatMove::NothingToMove);
+        };
+        let newer: Option<(i64, bool)> = tx
+            .query_row(
+                "SELECT id, EXISTS (SELECT 1 FROM rounds WHERE chat_id = chats.id) FROM chats
+                 WHERE platform = 'telegram' AND external_id = ?1",
+                [to.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match newer {
+            Some((_, true)) => return Ok(ChatMove::BothInUse),
+            Some((id, false)) => {
+                tx.execute("DELETE FROM chats WHERE id = ?1", [id])?;
+            }
+            None => {}
+        }
+        tx.execute(
+            "UPDATE chats SET external_id = ?2 WHERE id = ?1",
+            params![chat_id, to.to_string()],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.chat.id', ?2)
+             WHERE chat_id = ?1 AND state IN ('pending', 'sending')",
+            params![chat_id, to.to_string()],
+        )?;
+        tx.execute(
+            "UPDATE telegram_dm_targets SET group_id = ?2 WHERE group_id = ?1",
+            params![from, to],
+        )?;
+        tx.commit()?;
+        Ok(ChatMove::Moved)
+    }
+
     /// Remembers a poll posted for a round (a second record of the same poll is ignored).
     pub fn record_telegram_poll(
         &self,

@@ -1014,3 +1014,89 @@ async fn discord_a_deferred_interaction_keeps_private_replies_private_and_public
     );
     running.stop().await;
 }
+
+/// A Discord REST API whose `/gateway` answers `gateway` (status and body); every other call answers `[]`.
+async fn rest_only(gateway: (u16, Value)) -> url::Url {
+    let app = axum::Router::new().fallback(any(move |uri: Uri| {
+        let gateway = gateway.clone();
+        async move {
+            let path = uri.path().trim_start_matches("/api/v10").trim_matches('/').to_string();
+            if path == "gateway" || path == "gateway/bot" {
+                (StatusCode::from_u16(gateway.0).unwrap(), Json(gateway.1)).into_response()
+            } else {
+                Json(json!([])).into_response()
+            }
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://127.0.0.1:{port}").parse().unwrap()
+}
+
+fn discord_run(dir: &std::path::Path, api_url: &url::Url) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.join("run.db"))
+        .env_remove("DRILLBOT__TELEGRAM__TOKEN")
+        .env("DRILLBOT__DISCORD__TOKEN", "x")
+        .env("DRILLBOT__DISCORD__API_URL", api_url.as_str())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits up to `secs` for a child to exit; kills it and fails the test if it does not.
+async fn exits_within(mut child: std::process::Child, secs: u64) -> (bool, String) {
+    for _ in 0..secs * 20 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "still running after {secs} s; log:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn discord_run_stops_on_sigterm_while_the_gateway_cannot_connect() {
+    // The gateway address names a port nobody listens on: the shard keeps failing to connect.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = rest_only((200, json!({
+        "url": format!("ws://127.0.0.1:{port}"), "shards": 1,
+        "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+    })))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = discord_run(dir.path(), &url);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (ok, log) = exits_within(child, 15).await;
+    assert!(ok, "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+}
+
+#[tokio::test]
+async fn discord_run_never_falls_back_to_the_public_gateway_when_the_api_url_is_set() {
+    let url = rest_only((502, json!({"message": "bad gateway", "code": 0}))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, log) = exits_within(discord_run(dir.path(), &url), 15).await;
+    assert!(!ok, "{log}");
+    assert!(log.contains("discord.api_url"), "{log}");
+    assert!(!log.contains("gateway.discord.gg"), "{log}");
+}

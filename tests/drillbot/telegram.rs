@@ -1069,3 +1069,81 @@ async fn telegram_the_bot_introduces_itself_when_added_to_a_group() {
     assert_eq!(api.sends_to(group).len(), 1);
     stop_adapter(stop, running).await;
 }
+
+/// The test chat's row under another Telegram id.
+fn chat_under(bot: &TestBot, id: i64) -> Option<drillbot::store::ChatRow> {
+    bot.engine
+        .chat_row(&drillbot::message::ChatRef {
+            platform: drillbot::message::Platform::Telegram,
+            id: id.to_string(),
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn telegram_a_post_to_a_group_that_became_a_supergroup_goes_to_the_new_id_with_the_chat() {
+    let bot = telegram_bot_with_a_queued_post();
+    let before = bot.chat();
+    let (api, url) = FakeBotApi::start(vec![json!({
+        "ok": false, "error_code": 400,
+        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+        "parameters": {"migrate_to_chat_id": -100_777}
+    })])
+    .await;
+    let transport = TelegramTransport::new("123:secret", Some(url)).with_engine(bot.engine.clone());
+    let mut w = Delivery::new(
+        bot.engine.clone(),
+        transport,
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    let sends = api.sends();
+    assert_eq!(sends.len(), 2);
+    assert_eq!(sends[1]["chat_id"], json!(-100_777));
+    assert!(sends[1]["text"].as_str().unwrap().contains("今日一题"));
+    // The chat moved with its id, schedule and settings; the old id is gone.
+    let moved = chat_under(&bot, -100_777).expect("the chat lives under the new id");
+    assert_eq!(moved.id, before.id);
+    assert!(moved.settings.scheduled);
+    assert!(chat_under(&bot, -100_123).is_none());
+}
+
+#[tokio::test]
+async fn telegram_the_upgrade_service_message_moves_the_chat_with_its_scores() {
+    let mut bot = TestBot::new();
+    bot.start_schedule();
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say(
+        "alice",
+        &format!("/answer {}", crate::harness::good_answer(&q.id)),
+    );
+    bot.admin("/reveal");
+    bot.set_clock("2026-11-23T10:00");
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let (stop, running) = run_adapter(&bot, url).await;
+    // Someone wrote in the new supergroup before the service message arrived: that empty row gives way.
+    api.push(message(-100_777, (7, "carol"), "/help", None), 1).await;
+    api.push(
+        json!({"update_id": UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed), "message": {
+            "message_id": 5, "date": 1_795_000_000,
+            "chat": {"id": -100_123, "type": "group", "title": "study group"},
+            "from": {"id": 1, "is_bot": false, "first_name": "admin"},
+            "migrate_to_chat_id": -100_777
+        }}),
+        0,
+    )
+    .await;
+    api.wait_until("the chat moved", |_| chat_under(&bot, -100_123).is_none())
+        .await;
+    bot.chat = drillbot::message::ChatRef {
+        platform: drillbot::message::Platform::Telegram,
+        id: "-100777".into(),
+    };
+    let board = bot.say("alice", "/leaderboard all");
+    assert!(board[0].text.contains("alice"), "{}", board[0].text);
+    assert!(bot.chat().settings.scheduled, "the schedule came along");
+    stop_adapter(stop, running).await;
+}

@@ -141,6 +141,9 @@ pub async fn open_thread(
     }
 }
 
+/// How long the gateway's shards get to close on shutdown.
+pub const SHARD_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl DiscordAdapter {
     /// Builds the client: `api_url` points serenity's HTTP client elsewhere (a local fake in tests); asks
     /// the gateway address. Slash commands are registered when the gateway says READY.
@@ -149,7 +152,7 @@ impl DiscordAdapter {
         token: &str,
         api_url: Option<&url::Url>,
         options: &DiscordOptions,
-    ) -> Result<DiscordAdapter, serenity::Error> {
+    ) -> anyhow::Result<DiscordAdapter> {
         let mut http = HttpBuilder::new(token);
         if let Some(url) = api_url {
             // serenity sends requests to a proxy only with its own rate limiter off (it expects the proxy to
@@ -188,9 +191,24 @@ impl DiscordAdapter {
             })
             .initialize_owners(false)
             .build();
-        let client = serenity::ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+        let http = http.build();
+        // serenity falls back to Discord's public gateway when `GET /gateway` fails; with `api_url` set, the
+        // gateway address must come from there too.
+        let gateway = match api_url {
+            Some(url) => Some(http.get_gateway().await.map_err(|e| {
+                anyhow::anyhow!(
+                    "discord.api_url is {url}, but its GET /gateway failed ({e}); the gateway address must \
+                     come from it"
+                )
+            })?),
+            None => None,
+        };
+        let client = serenity::ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
             .framework(framework)
             .await?;
+        if let Some(gateway) = gateway {
+            *client.ws_url.lock().await = gateway.url;
+        }
         let transport = DiscordTransport::new(Arc::clone(&client.http), engine);
         Ok(DiscordAdapter {
             client,
@@ -204,20 +222,29 @@ impl DiscordAdapter {
         self.transport.clone()
     }
 
-    /// Runs the gateway until `shutdown` resolves.
+    /// Runs the gateway until `shutdown` resolves. Shutdown is honoured at any point, also while the gateway
+    /// cannot connect (serenity keeps retrying then): the shards get [`SHARD_SHUTDOWN`] to close, and are
+    /// dropped after it.
     pub async fn run(
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), serenity::Error> {
         let shards = Arc::clone(&self.client.shard_manager);
-        tokio::spawn(async move {
-            shutdown.await;
-            shards.shutdown_all().await;
-        });
-        match self.shards {
-            Shards::Auto => self.client.start_autosharded().await,
-            Shards::Fixed(1) => self.client.start().await,
-            Shards::Fixed(n) => self.client.start_shards(n).await,
+        let start = async {
+            match self.shards {
+                Shards::Auto => self.client.start_autosharded().await,
+                Shards::Fixed(1) => self.client.start().await,
+                Shards::Fixed(n) => self.client.start_shards(n).await,
+            }
+        };
+        tokio::select! {
+            ended = start => ended,
+            () = shutdown => {
+                if tokio::time::timeout(SHARD_SHUTDOWN, shards.shutdown_all()).await.is_err() {
+                    tracing::warn!("the Discord shards did not close in time; leaving them");
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -67,6 +67,28 @@ pub enum TelegramCall {
     },
 }
 
+impl TelegramCall {
+    /// The chat it goes to.
+    pub fn chat(&self) -> i64 {
+        match self {
+            TelegramCall::Text { chat, .. }
+            | TelegramCall::Poll { chat, .. }
+            | TelegramCall::StopPoll { chat, .. } => *chat,
+        }
+    }
+
+    /// The same call to another chat.
+    fn to_chat(&self, to: i64) -> TelegramCall {
+        let mut call = self.clone();
+        match &mut call {
+            TelegramCall::Text { chat, .. }
+            | TelegramCall::Poll { chat, .. }
+            | TelegramCall::StopPoll { chat, .. } => *chat = to,
+        }
+        call
+    }
+}
+
 /// Sends messages with the Bot API.
 #[derive(Clone)]
 pub struct TelegramTransport {
@@ -176,8 +198,33 @@ impl TelegramTransport {
         Ok(())
     }
 
-    /// Makes one call.
+    /// Makes one call. When Telegram says the group became a supergroup, the chat is moved in the store (with
+    /// its scores, schedule and queued posts) and the call is made again to the new id.
     pub async fn make(&self, call: &TelegramCall) -> Result<(), SendError> {
+        match self.make_once(call).await {
+            Err(SendError::ChatMoved { to }) => {
+                let Ok(to) = to.parse::<i64>() else {
+                    return Err(SendError::Rejected(format!("a chat moved to a bad id {to}")));
+                };
+                self.chat_moved(call.chat(), to);
+                self.make_once(&call.to_chat(to)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Records that a group became a supergroup (from the service message or a send's error).
+    pub fn chat_moved(&self, from: i64, to: i64) {
+        let Some(engine) = &self.engine else { return };
+        match engine.store().move_telegram_chat(from, to) {
+            Ok(outcome) => {
+                tracing::info!(from, to, ?outcome, "the group became a supergroup; moved the chat")
+            }
+            Err(e) => tracing::error!(from, to, error = %e, "cannot move a chat to its supergroup"),
+        }
+    }
+
+    async fn make_once(&self, call: &TelegramCall) -> Result<(), SendError> {
         match call {
             TelegramCall::Text {
                 chat,
@@ -388,9 +435,10 @@ pub fn classify(e: &RequestError) -> SendError {
             | ApiError::UserDeactivated
             | ApiError::NotEnoughRightsToPostMessages,
         ) => SendError::Permanent(e.to_string()),
-        RequestError::Api(_) | RequestError::MigrateToChatId(_) => {
-            SendError::Rejected(e.to_string())
-        }
+        RequestError::MigrateToChatId(to) => SendError::ChatMoved {
+            to: to.0.to_string(),
+        },
+        RequestError::Api(_) => SendError::Rejected(e.to_string()),
         RequestError::InvalidJson { raw, .. } => match http_status_in(raw) {
             // Not the Bot API speaking: a proxy's or server's error page. teloxide drops the HTTP status, so
             // it is read from the page; a server error or a cut-off answer is worth retrying, anything else

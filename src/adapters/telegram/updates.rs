@@ -201,6 +201,17 @@ impl TelegramAdapter {
     }
 
     async fn on_message(&self, msg: Message) {
+        // A group that became a supergroup: the old chat says where it went, the new one where it came from.
+        let moved = match (msg.migrate_to_chat_id(), msg.migrate_from_chat_id()) {
+            (Some(to), _) => Some((msg.chat.id.0, to.0)),
+            (None, Some(from)) => Some((from.0, msg.chat.id.0)),
+            (None, None) => None,
+        };
+        if let Some((from, to)) = moved {
+            let transport = self.transport.clone();
+            let _ = tokio::task::spawn_blocking(move || transport.chat_moved(from, to)).await;
+            return;
+        }
         let Some(raw) = msg.text() else { return };
         let chat = msg.chat.id.0;
         let private = msg.chat.is_private();
