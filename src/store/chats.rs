@@ -148,6 +148,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<(ChatRow, bool)> {
         let conn = self.conn();
+        let select = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2");
+        // A known chat is only read: no write lock for every command.
+        if let Some(chat) = conn
+            .prepare_cached(&select)?
+            .query_row(params![platform.key(), external_id], chat_from_row)
+            .optional()?
+        {
+            return Ok((chat?, false));
+        }
         let inserted = conn.execute(
             "INSERT INTO chats (platform, external_id, is_private, language, timezone, post_time, reveal_time,
                                 topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, created_at,
@@ -173,11 +182,7 @@ impl Store {
                 settings.post_days.bits(),
             ],
         )?;
-        let chat = conn.query_row(
-            &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2"),
-            params![platform.key(), external_id],
-            chat_from_row,
-        )??;
+        let chat = conn.query_row(&select, params![platform.key(), external_id], chat_from_row)??;
         Ok((chat, inserted == 1))
     }
 
@@ -267,21 +272,40 @@ impl Store {
         Ok(s)
     }
 
-    /// Finds a member, creating them the first time, and keeps their display name current.
+    /// Finds a member, creating them the first time, and keeps their display name current. Writes only when
+    /// the member is new or renamed, so reads by known members never wait for the write lock.
     pub fn ensure_user(
         &self,
         platform: Platform,
         external_id: &str,
         name: &str,
     ) -> StoreResult<UserRow> {
-        let conn = self.conn();
-        let id = conn.query_row(
-            "INSERT INTO users (platform, external_id, display_name) VALUES (?1, ?2, ?3)
-             ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name
-             RETURNING id",
-            params![platform.key(), external_id, name],
-            |r| r.get(0),
-        )?;
+        let mut conn = self.conn();
+        let known: Option<(i64, String)> = conn
+            .prepare_cached(
+                "SELECT id, display_name FROM users WHERE platform = ?1 AND external_id = ?2",
+            )?
+            .query_row(params![platform.key(), external_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let id = match known {
+            Some((id, stored)) if stored == name => id,
+            _ => {
+                // An explicit transaction: its commit reports a failure (a full disk), which the implicit
+                // commit of a RETURNING statement would not.
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let id = tx.query_row(
+                    "INSERT INTO users (platform, external_id, display_name) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name
+                     RETURNING id",
+                    params![platform.key(), external_id, name],
+                    |r| r.get(0),
+                )?;
+                tx.commit()?;
+                id
+            }
+        };
         Ok(UserRow {
             id,
             name: name.to_string(),

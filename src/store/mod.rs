@@ -48,7 +48,16 @@ pub fn schema_version() -> usize {
 pub enum StoreError {
     /// SQLite said no.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// The disk (or the database's size limit) is full: nothing was written.
+    #[error("the disk holding the database is full; nothing was saved (free some space, then try again)")]
+    DiskFull,
+    /// The database file or its directory cannot be written.
+    #[error(
+        "the database {0} cannot be written (read-only file, directory or mount): drillbot needs to write \
+         the file and its -wal and -shm files next to it"
+    )]
+    ReadOnly(String),
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
@@ -70,6 +79,18 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly("file".into()),
+            // Opening a file in a directory that does not exist, or cannot be created.
+            Some(rusqlite::ErrorCode::CannotOpen) => StoreError::Sqlite(e),
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
 /// Result type of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -84,15 +105,17 @@ impl Store {
     /// Opens (creating if needed) the SQLite file, refuses a newer schema, and migrates an older one.
     pub fn open(path: &Path) -> StoreResult<Store> {
         let conn = Connection::open(path)?;
-        Store::prepare(conn, &path.display().to_string())
+        Store::from_connection(conn, &path.display().to_string())
     }
 
     /// A private in-memory database (tests, benchmarks).
     pub fn open_in_memory() -> StoreResult<Store> {
-        Store::prepare(Connection::open_in_memory()?, ":memory:")
+        Store::from_connection(Connection::open_in_memory()?, ":memory:")
     }
 
-    fn prepare(mut conn: Connection, label: &str) -> StoreResult<Store> {
+    /// A store over an open connection (`label` names it in errors): refuses a newer schema, migrates an older
+    /// one, and refuses a database it cannot write.
+    pub fn from_connection(mut conn: Connection, label: &str) -> StoreResult<Store> {
         conn.busy_timeout(Duration::from_secs(5))?;
         // Check the version before anything writes to the file.
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -107,6 +130,17 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations().to_latest(&mut conn)?;
+        // Refuse a database that opens but cannot be written now, rather than fail every command later.
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let writable = !conn.is_readonly(rusqlite::MAIN_DB)?
+            && conn
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT"
+                ))
+                .is_ok();
+        if !writable {
+            return Err(StoreError::ReadOnly(label.to_string()));
+        }
         Ok(Store {
             conn: Mutex::new(conn),
             owner: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),

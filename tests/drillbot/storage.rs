@@ -177,3 +177,77 @@ fn backing_up_a_missing_database_is_refused_and_creates_nothing() {
     assert!(!missing.exists(), "no empty database was created");
     assert!(!dir.path().join("copy.db").exists());
 }
+
+#[test]
+fn a_read_only_database_is_refused_at_start_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.db");
+    drop(Store::open(&path).unwrap());
+    // A connection that can only read (what SQLite falls back to for a file it may not write).
+    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let err = Store::from_connection(conn, "ro.db").err().expect("refused");
+    assert!(matches!(err, StoreError::ReadOnly(_)), "{err}");
+    assert!(err.to_string().contains("cannot be written"), "{err}");
+    // The same through file permissions, where they bind (root writes read-only files anyway).
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    if std::fs::OpenOptions::new().write(true).open(&path).is_err() {
+        let err = Store::open(&path).err().expect("refused");
+        assert!(matches!(err, StoreError::ReadOnly(_)), "{err}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_as_such_and_no_member_is_half_created() {
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    let store = bot.engine.store();
+    // SQLite answers "full" once the file reaches max_page_count: a stand-in for a full disk.
+    store.with_connection(|c| {
+        let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        c.execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+            .unwrap();
+    });
+    let mut failed = None;
+    for i in 0..2000 {
+        let name = format!("member {i} {}", "x".repeat(500));
+        match store.ensure_user(drillbot::message::Platform::Telegram, &format!("u{i}"), &name) {
+            Ok(_) => continue,
+            Err(e) => {
+                failed = Some((i, e));
+                break;
+            }
+        }
+    }
+    let (i, err) = failed.expect("the database filled up");
+    assert!(matches!(err, StoreError::DiskFull), "{err}");
+    assert!(err.to_string().contains("full"), "{err}");
+    // The member whose creation failed does not exist.
+    let found: i64 = store.with_connection(|c| {
+        c.query_row(
+            "SELECT COUNT(*) FROM users WHERE external_id = ?1",
+            [format!("u{i}")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    });
+    assert_eq!(found, 0);
+}
+
+#[test]
+fn reads_by_known_members_are_answered_while_another_process_holds_the_write_lock() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let other = Connection::open(&bot.db_path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for command in ["/leaderboard", "/stats", "/topics", "/help", "/settings"] {
+        let reply = bot.say("alice", command);
+        assert_eq!(
+            reply[0].kind,
+            drillbot::message::ReplyKind::Info,
+            "{command}: {}",
+            reply[0].text
+        );
+    }
+    other.execute_batch("ROLLBACK").unwrap();
+}
