@@ -220,8 +220,15 @@ impl<T: Transport> Delivery<T> {
         })
     }
 
-    fn store(&self) -> &Store {
-        self.engine.store()
+    /// Runs a store call on a blocking thread, so a wait for the write lock never stalls the runtime.
+    async fn db<V: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<V, StoreError> + Send + 'static,
+    ) -> Result<V, StoreError> {
+        self.engine
+            .blocking("an outbox update", move |e| f(e.store()))
+            .await
+            .unwrap_or_else(|| Err(StoreError::Corrupt("an outbox update panicked".into())))
     }
 
     /// Delivers every message due now (one claim of up to a batch), pacing as it goes.
@@ -239,18 +246,18 @@ impl<T: Transport> Delivery<T> {
         let now = self.clock.now();
         // Claims of a worker that died (here or in another process) come back once their lease is over.
         let lease = chrono::Duration::from_std(CLAIM_LEASE).expect("a short lease");
+        let platform = self.transport.platform();
         let returned = self
-            .store()
-            .requeue_abandoned(self.transport.platform(), now - lease)?;
+            .db(move |s| s.requeue_abandoned(platform, now - lease))
+            .await?;
         if returned > 0 {
             tracing::warn!(
                 returned,
                 "re-queued messages whose worker stopped before confirming them"
             );
         }
-        let items = self
-            .store()
-            .claim_due(self.transport.platform(), now, self.batch)?;
+        let batch = self.batch;
+        let items = self.db(move |s| s.claim_due(platform, now, batch)).await?;
         let mut report = PassReport::default();
         for item in items {
             if stopping.load(std::sync::atomic::Ordering::SeqCst) {
@@ -273,7 +280,7 @@ impl<T: Transport> Delivery<T> {
         let key = item.outgoing.chat.id.clone();
         let calls = match self.transport.calls(&item.outgoing) {
             Ok(calls) => calls,
-            Err(e) => return self.failed(&item, e, report),
+            Err(e) => return self.failed(&item, e, report).await,
         };
         let (per_chat, window) = (self.pacing.per_chat, self.pacing.chat_window);
         for (i, call) in calls.iter().enumerate().skip(item.parts_done) {
@@ -284,8 +291,8 @@ impl<T: Transport> Delivery<T> {
                 .wait(Instant::now());
             if !chat_wait.is_zero() {
                 // Do not hold up other chats: the rest goes back to the queue until this chat's window allows.
-                self.store()
-                    .retry_at(item.id, seconds_after(self.clock.now(), chat_wait), None)?;
+                let when = seconds_after(self.clock.now(), chat_wait);
+                self.db(move |s| s.retry_at(item.id, when, None)).await?;
                 report.deferred += 1;
                 return Ok(());
             }
@@ -306,28 +313,30 @@ impl<T: Transport> Delivery<T> {
                 b.take(now);
             }
             if let Err(e) = self.transport.send_call(&item.outgoing, call).await {
-                return self.failed(&item, e, report);
+                return self.failed(&item, e, report).await;
             }
             if i + 1 < calls.len() {
-                self.store().record_progress(item.id, i + 1)?;
+                self.db(move |s| s.record_progress(item.id, i + 1)).await?;
                 if stopping.load(std::sync::atomic::Ordering::SeqCst) {
                     return Ok(());
                 }
             }
         }
-        self.store().mark_sent(item.id, self.clock.now())?;
+        let now = self.clock.now();
+        self.db(move |s| s.mark_sent(item.id, now)).await?;
         report.sent += 1;
         Ok(())
     }
 
     /// What a failed call means for its message: wait and retry, give up on it, or pause its chat.
-    fn failed(
+    async fn failed(
         &mut self,
         item: &OutboxItem,
         error: SendError,
         report: &mut PassReport,
     ) -> Result<(), StoreError> {
         let key = &item.outgoing.chat.id;
+        let id = item.id;
         match error {
             SendError::RateLimited {
                 retry_after,
@@ -340,38 +349,37 @@ impl<T: Transport> Delivery<T> {
                     b.block_for(now, retry_after);
                 }
                 tracing::warn!(chat = %key, ?retry_after, global, "rate limited by the platform");
-                self.store().retry_at(
-                    item.id,
-                    seconds_after(self.clock.now(), retry_after),
-                    Some("429"),
-                )?;
+                let when = seconds_after(self.clock.now(), retry_after);
+                self.db(move |s| s.retry_at(id, when, Some("429"))).await?;
                 report.rate_limited += 1;
             }
             SendError::ChatMoved { to } => {
                 tracing::info!(chat = %key, %to, "the chat moved; sending there");
-                self.store().retry_at(item.id, self.clock.now(), None)?;
+                let when = self.clock.now();
+                self.db(move |s| s.retry_at(id, when, None)).await?;
                 report.retried += 1;
             }
             SendError::Transient(e) if item.attempts >= MAX_ATTEMPTS => {
                 tracing::error!(chat = %key, error = %e, attempts = item.attempts, "giving up on a message");
-                self.store().mark_failed(item.id, &e)?;
+                self.db(move |s| s.mark_failed(id, &e)).await?;
                 report.failed += 1;
             }
             SendError::Rejected(e) => {
                 tracing::error!(chat = %key, error = %e, "the platform rejected a message; dropping it");
-                self.store().mark_failed(item.id, &e)?;
+                self.db(move |s| s.mark_failed(id, &e)).await?;
                 report.failed += 1;
             }
             SendError::Transient(e) => {
                 let wait = backoff(item.attempts);
                 tracing::warn!(chat = %key, error = %e, ?wait, "send failed, will retry");
-                self.store()
-                    .retry_at(item.id, seconds_after(self.clock.now(), wait), Some(&e))?;
+                let when = seconds_after(self.clock.now(), wait);
+                self.db(move |s| s.retry_at(id, when, Some(&e))).await?;
                 report.retried += 1;
             }
             SendError::Permanent(e) => {
                 tracing::warn!(chat = %key, error = %e, "cannot deliver to this chat any more; pausing it");
-                self.store().fail_and_pause(item.id, item.chat_id, &e)?;
+                let chat = item.chat_id;
+                self.db(move |s| s.fail_and_pause(id, chat, &e)).await?;
                 report.failed += 1;
             }
         }
@@ -406,9 +414,8 @@ impl<T: Transport> Delivery<T> {
             }
         }
         // Whatever was claimed and not started goes back to the queue now.
-        let returned = self
-            .store()
-            .requeue_unconfirmed(self.transport.platform())?;
+        let platform = self.transport.platform();
+        let returned = self.db(move |s| s.requeue_unconfirmed(platform)).await?;
         tracing::info!(returned, "delivery stopped");
         Ok(())
     }

@@ -4,6 +4,8 @@
 mod info;
 mod rounds;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
@@ -168,6 +170,54 @@ impl Engine {
             self.store
                 .ensure_chat(chat.platform, &chat.id, is_private, &settings, seed, now)?;
         Ok(row)
+    }
+
+    /// Handles a message on a blocking thread: the one way the async adapters call the engine, so a slow disk
+    /// or a wait for the write lock never stalls the runtime. A panic is logged and answered with the
+    /// internal-error reply, never with silence.
+    pub async fn handle_blocking(
+        self: &Arc<Self>,
+        msg: Incoming,
+        now: DateTime<Utc>,
+    ) -> Vec<Reply> {
+        let user = msg.user.clone();
+        let chat = msg.chat.clone();
+        match self.blocking("handling a command", move |e| e.handle(&msg, now)).await {
+            Some(replies) => replies,
+            None => {
+                let lang = self
+                    .blocking("reading a chat's language", move |e| e.chat_language(&chat))
+                    .await
+                    .unwrap_or(self.defaults.language);
+                vec![Reply::to_user(&user, ReplyKind::Refusal, lang.render(&Msg::Internal))]
+            }
+        }
+    }
+
+    /// Runs `f` with the engine on a blocking thread (the async side's way to the store). A panic is logged
+    /// with `what` was being done, and gives `None`.
+    pub async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        f: impl FnOnce(&Engine) -> T + Send + 'static,
+    ) -> Option<T> {
+        let engine = Arc::clone(self);
+        match tokio::task::spawn_blocking(move || f(&engine)).await {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let cause = e
+                    .try_into_panic()
+                    .ok()
+                    .and_then(|p| {
+                        p.downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| p.downcast_ref::<String>().cloned())
+                    })
+                    .unwrap_or_else(|| "cancelled".into());
+                tracing::error!(what, panic = %cause, "a task panicked");
+                None
+            }
+        }
     }
 
     /// Handles one incoming message and returns the replies to send. Never panics on user input; failures on

@@ -256,12 +256,12 @@ impl Store {
 
     /// The answers of a round, earliest submission first.
     pub fn round_answers(&self, round_id: i64) -> StoreResult<Vec<AnswerRow>> {
-        round_answers_in(&self.conn(), round_id)
+        round_answers_in(&self.read(), round_id)
     }
 
     /// One member's answer in a round.
     pub fn answer_of(&self, round_id: i64, user_id: i64) -> StoreResult<Option<AnswerRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare_cached(&format!(
             "{ANSWER_COLUMNS} WHERE a.round_id = ?1 AND a.user_id = ?2"
         ))?;
@@ -281,7 +281,7 @@ impl Store {
 
     /// Whether a member looked early.
     pub fn has_peeked(&self, round_id: i64, user_id: i64) -> StoreResult<bool> {
-        Ok(self.conn().query_row(
+        Ok(self.read().query_row(
             "SELECT EXISTS (SELECT 1 FROM peeks WHERE round_id = ?1 AND user_id = ?2)",
             params![round_id, user_id],
             |r| r.get(0),
@@ -290,7 +290,7 @@ impl Store {
 
     /// Names of members who looked early, in order.
     pub fn peekers(&self, round_id: i64) -> StoreResult<Vec<(i64, String)>> {
-        peekers_in(&self.conn(), round_id)
+        peekers_in(&self.read(), round_id)
     }
 
     /// Closes a round in one IMMEDIATE transaction: marks it revealed, reads its answers and early looks,
@@ -384,7 +384,7 @@ impl Store {
         user_id: i64,
         question_id: &str,
     ) -> StoreResult<Vec<(i64, DateTime<Utc>)>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT rating, rated_at FROM ratings WHERE user_id = ?1 AND question_id = ?2 ORDER BY rated_at, id",
         )?;

@@ -51,7 +51,7 @@ impl Store {
         chat_id: i64,
         since: Option<NaiveDate>,
     ) -> StoreResult<Vec<BoardRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         let map = |r: &rusqlite::Row<'_>| {
             Ok(BoardRow {
                 user_id: r.get(0)?,
@@ -87,7 +87,7 @@ impl Store {
     /// A member's streak in a chat.
     pub fn streak(&self, chat_id: i64, user_id: i64) -> StoreResult<Option<StreakRow>> {
         let row: Option<(i64, i64, String)> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT current, best, last_date FROM streaks WHERE chat_id = ?1 AND user_id = ?2",
                 params![chat_id, user_id],
@@ -106,7 +106,7 @@ impl Store {
 
     /// A member's revealed answers in a chat.
     pub fn member_scores(&self, chat_id: i64, user_id: i64) -> StoreResult<Vec<ScoreRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT r.question_id, a.score, a.points FROM answers a JOIN rounds r ON r.id = a.round_id
              WHERE a.chat_id = ?1 AND a.user_id = ?2 AND a.counted = 1 ORDER BY r.local_date",

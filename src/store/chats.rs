@@ -147,16 +147,17 @@ impl Store {
         seed: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<(ChatRow, bool)> {
-        let conn = self.conn();
         let select = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2");
         // A known chat is only read: no write lock for every command.
-        if let Some(chat) = conn
+        if let Some(chat) = self
+            .read()
             .prepare_cached(&select)?
             .query_row(params![platform.key(), external_id], chat_from_row)
             .optional()?
         {
             return Ok((chat?, false));
         }
+        let conn = self.conn();
         let inserted = conn.execute(
             "INSERT INTO chats (platform, external_id, is_private, language, timezone, post_time, reveal_time,
                                 topics, min_difficulty, max_difficulty, show_answers, scheduled, seed, created_at,
@@ -188,7 +189,7 @@ impl Store {
 
     /// A chat by its platform id, if the bot has met it.
     pub fn find_chat(&self, platform: Platform, external_id: &str) -> StoreResult<Option<ChatRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         conn.query_row(
             &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2"),
             params![platform.key(), external_id],
@@ -200,7 +201,7 @@ impl Store {
 
     /// A chat by database id.
     pub fn chat(&self, id: i64) -> StoreResult<Option<ChatRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         conn.query_row(
             &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1"),
             [id],
@@ -212,7 +213,7 @@ impl Store {
 
     /// Chats whose daily schedule is on.
     pub fn scheduled_chats(&self) -> StoreResult<Vec<ChatRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT {CHAT_COLUMNS} FROM chats WHERE scheduled = 1"
         ))?;
@@ -280,8 +281,8 @@ impl Store {
         external_id: &str,
         name: &str,
     ) -> StoreResult<UserRow> {
-        let mut conn = self.conn();
-        let known: Option<(i64, String)> = conn
+        let known: Option<(i64, String)> = self
+            .read()
             .prepare_cached(
                 "SELECT id, display_name FROM users WHERE platform = ?1 AND external_id = ?2",
             )?
@@ -292,6 +293,7 @@ impl Store {
         let id = match known {
             Some((id, stored)) if stored == name => id,
             _ => {
+                let mut conn = self.conn();
                 // An explicit transaction: its commit reports a failure (a full disk), which the implicit
                 // commit of a RETURNING statement would not.
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -314,7 +316,7 @@ impl Store {
 
     /// A member who has answered in this chat, by display name (case-insensitive) or platform id.
     pub fn find_member(&self, chat_id: i64, name: &str) -> StoreResult<Option<UserRow>> {
-        let conn = self.conn();
+        let conn = self.read();
         Ok(conn
             .query_row(
                 "SELECT u.id, u.display_name FROM users u

@@ -1,7 +1,9 @@
 //! SQLite storage: one file in WAL mode, schema from `migrations/` applied at start-up.
 //!
-//! The connection sits behind a `std::sync::Mutex`: every method locks it briefly and never across an
-//! `.await` (the engine is synchronous; async adapters call it from `spawn_blocking`).
+//! One writing connection and two read-only ones (WAL lets them read during a write), each behind a
+//! `std::sync::Mutex` that every method locks briefly and never across an `.await`. The store is synchronous;
+//! the async side reaches it only through [`crate::Engine::blocking`] and [`crate::Engine::handle_blocking`],
+//! on tokio's blocking threads.
 
 mod answers;
 mod boards;
@@ -94,9 +96,14 @@ impl From<rusqlite::Error> for StoreError {
 /// Result type of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The database.
+/// How many read-only connections a file database keeps next to its one writer.
+const READERS: usize = 2;
+
+/// The database: one writing connection, and read-only connections that WAL lets read while a write is in
+/// progress, so a command that only reads never waits behind one that is stuck waiting for the write lock.
 pub struct Store {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
     /// This store's name on the outbox claims it makes (process id and a random part).
     owner: String,
 }
@@ -105,7 +112,16 @@ impl Store {
     /// Opens (creating if needed) the SQLite file, refuses a newer schema, and migrates an older one.
     pub fn open(path: &Path) -> StoreResult<Store> {
         let conn = Connection::open(path)?;
-        Store::from_connection(conn, &path.display().to_string())
+        let mut store = Store::from_connection(conn, &path.display().to_string())?;
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.busy_timeout(Duration::from_secs(5))?;
+            store.readers.push(Mutex::new(reader));
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (tests, benchmarks).
@@ -143,6 +159,7 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
             owner: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
         })
     }
@@ -151,6 +168,22 @@ impl Store {
     /// transactions keep the data consistent.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection for reading: a free reader, else the first reader as soon as it is free (the writer for a
+    /// database without readers: in memory, or opened from a connection). It never waits for a writer.
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        match self.readers.first() {
+            Some(reader) => reader.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.conn(),
+        }
     }
 
     /// Copies the database to `dest`, a new file, as one consistent snapshot.

@@ -203,7 +203,7 @@ impl Store {
 
     /// Rows by state.
     pub fn outbox_counts(&self) -> StoreResult<OutboxCounts> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;
         let mut counts = OutboxCounts::default();
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
@@ -220,7 +220,7 @@ impl Store {
 
     /// Why a chat's delivery is paused, if it is.
     pub fn paused_reason(&self, chat_id: i64) -> StoreResult<Option<String>> {
-        Ok(self.conn().query_row(
+        Ok(self.read().query_row(
             "SELECT paused_reason FROM chats WHERE id = ?1",
             [chat_id],
             |r| r.get(0),

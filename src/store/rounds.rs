@@ -167,7 +167,7 @@ impl Store {
 
     /// Whether the chat has any round (live or skipped) on a local date.
     pub fn has_round_on(&self, chat_id: i64, date: NaiveDate) -> StoreResult<bool> {
-        Ok(self.conn().query_row(
+        Ok(self.read().query_row(
             "SELECT EXISTS (SELECT 1 FROM rounds WHERE chat_id = ?1 AND local_date = ?2)",
             params![chat_id, date_str(date)],
             |r| r.get(0),
@@ -177,7 +177,7 @@ impl Store {
     /// The chat's live round on a date.
     pub fn live_round_on(&self, chat_id: i64, date: NaiveDate) -> StoreResult<Option<RoundRow>> {
         Ok(query_rounds(
-            &self.conn(),
+            &self.read(),
             "chat_id = ?1 AND local_date = ?2 AND skipped = 0",
             params![chat_id, date_str(date)],
         )?
@@ -187,7 +187,7 @@ impl Store {
     /// The chat's most recent live round, revealed or not.
     pub fn latest_round(&self, chat_id: i64) -> StoreResult<Option<RoundRow>> {
         Ok(query_rounds(
-            &self.conn(),
+            &self.read(),
             "chat_id = ?1 AND skipped = 0 ORDER BY local_date DESC, id DESC LIMIT 1",
             [chat_id],
         )?
@@ -197,7 +197,7 @@ impl Store {
     /// The chat's most recent live round that is not revealed yet.
     pub fn open_round(&self, chat_id: i64) -> StoreResult<Option<RoundRow>> {
         Ok(query_rounds(
-            &self.conn(),
+            &self.read(),
             "chat_id = ?1 AND skipped = 0 AND revealed_at IS NULL ORDER BY local_date DESC, id DESC LIMIT 1",
             [chat_id],
         )?
@@ -207,7 +207,7 @@ impl Store {
     /// The chat's most recent revealed round.
     pub fn latest_revealed_round(&self, chat_id: i64) -> StoreResult<Option<RoundRow>> {
         Ok(query_rounds(
-            &self.conn(),
+            &self.read(),
             "chat_id = ?1 AND skipped = 0 AND revealed_at IS NOT NULL ORDER BY local_date DESC, id DESC LIMIT 1",
             [chat_id],
         )?
@@ -220,7 +220,7 @@ impl Store {
         chat_id: i64,
         date: NaiveDate,
     ) -> StoreResult<Option<NaiveDate>> {
-        let d: Option<String> = self.conn().query_row(
+        let d: Option<String> = self.read().query_row(
             "SELECT MAX(local_date) FROM rounds WHERE chat_id = ?1 AND skipped = 0 AND local_date < ?2",
             params![chat_id, date_str(date)],
             |r| r.get(0),
@@ -230,12 +230,12 @@ impl Store {
 
     /// A round by id.
     pub fn round(&self, id: i64) -> StoreResult<Option<RoundRow>> {
-        Ok(query_rounds(&self.conn(), "id = ?1", [id])?.pop())
+        Ok(query_rounds(&self.read(), "id = ?1", [id])?.pop())
     }
 
     /// Dates of the chat's last `n` live rounds, newest first.
     pub fn recent_round_dates(&self, chat_id: i64, n: usize) -> StoreResult<Vec<NaiveDate>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT local_date FROM rounds WHERE chat_id = ?1 AND skipped = 0 ORDER BY local_date DESC LIMIT ?2",
         )?;
@@ -246,7 +246,7 @@ impl Store {
     /// Live rounds (of any chat) whose reveal time has come.
     pub fn due_reveals(&self, now: DateTime<Utc>) -> StoreResult<Vec<RoundRow>> {
         query_rounds(
-            &self.conn(),
+            &self.read(),
             "revealed_at IS NULL AND skipped = 0 AND reveal_at <= ?1 ORDER BY reveal_at, id",
             [ts(now)],
         )
@@ -254,7 +254,7 @@ impl Store {
 
     /// The earliest reveal still to come after `now`.
     pub fn next_reveal_after(&self, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-        let next: Option<i64> = self.conn().query_row(
+        let next: Option<i64> = self.read().query_row(
             "SELECT MIN(reveal_at) FROM rounds WHERE revealed_at IS NULL AND skipped = 0 AND reveal_at > ?1",
             [ts(now)],
             |r| r.get(0),
@@ -264,7 +264,7 @@ impl Store {
 
     /// How often each question has been used in the chat (skipped rounds included).
     pub fn question_uses(&self, chat_id: i64) -> StoreResult<HashMap<String, u32>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT question_id, COUNT(*) FROM rounds WHERE chat_id = ?1 GROUP BY question_id",
         )?;

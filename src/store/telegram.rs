@@ -96,7 +96,7 @@ impl Store {
 
     /// The message ids of the polls posted for a round.
     pub fn telegram_poll_messages(&self, round_id: i64) -> StoreResult<Vec<i64>> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT message_id FROM telegram_polls WHERE round_id = ?1 ORDER BY message_id",
         )?;
@@ -107,7 +107,7 @@ impl Store {
     /// The round and chat of a poll, if the bot posted it.
     pub fn telegram_poll(&self, poll_id: &str) -> StoreResult<Option<TelegramPoll>> {
         Ok(self
-            .conn()
+            .read()
             .query_row(
                 "SELECT r.id, r.chat_id, c.external_id FROM telegram_polls p
                  JOIN rounds r ON r.id = p.round_id JOIN chats c ON c.id = r.chat_id
@@ -142,7 +142,7 @@ impl Store {
     /// The group a member's DM is for, if they followed a deep link.
     pub fn telegram_dm_target(&self, user_id: i64) -> StoreResult<Option<i64>> {
         Ok(self
-            .conn()
+            .read()
             .query_row(
                 "SELECT group_id FROM telegram_dm_targets WHERE user_id = ?1",
                 [user_id],

@@ -460,3 +460,19 @@ async fn the_production_clock_is_the_system_clock_and_the_driven_one_follows_tok
     assert!((system.now() - wall).num_seconds().abs() <= 1);
     assert_eq!((driven.now() - start).num_seconds(), 3600);
 }
+
+#[tokio::test]
+async fn a_task_that_panics_on_the_blocking_side_gives_nothing_and_the_caller_goes_on() {
+    let bot = TestBot::new();
+    let got = bot
+        .engine
+        .blocking("a test", |_| -> u8 { panic!("boom") })
+        .await;
+    assert_eq!(got, None);
+    // The engine is still usable afterwards (the store's lock is not poisoned for good).
+    let replies = bot
+        .engine
+        .handle_blocking(bot.incoming("alice", "/help", false), bot.now)
+        .await;
+    assert_eq!(replies[0].kind, ReplyKind::Info);
+}

@@ -251,3 +251,31 @@ fn reads_by_known_members_are_answered_while_another_process_holds_the_write_loc
     }
     other.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn a_command_stuck_waiting_for_the_write_lock_holds_up_no_other_chat() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    let elsewhere = |user: &str, text: &str| {
+        let mut msg = bot.incoming(user, text, false);
+        msg.chat.id = "-100456".into();
+        msg
+    };
+    bot.engine.handle(&elsewhere("bob", "/help"), bot.now);
+    // Another process holds the write lock (a long transaction, a backup, a slow disk).
+    let other = Connection::open(&bot.db_path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let engine = bot.engine.clone();
+    let answer = bot.incoming("alice", &format!("/answer {}", good_answer(&q.id)), false);
+    let now = bot.now;
+    let stuck = std::thread::spawn(move || engine.handle(&answer, now));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // alice's answer waits for the lock; bob's board in another chat does not wait for her.
+    let board = bot.engine.handle(&elsewhere("bob", "/leaderboard"), bot.now);
+    assert_eq!(board[0].kind, drillbot::message::ReplyKind::Info, "{}", board[0].text);
+    assert!(!stuck.is_finished(), "the answer was still waiting for the write lock");
+    other.execute_batch("ROLLBACK").unwrap();
+    let ack = stuck.join().unwrap();
+    assert_eq!(ack[0].kind, drillbot::message::ReplyKind::Confirmation, "{}", ack[0].text);
+}

@@ -158,15 +158,15 @@ impl Handler {
             is_admin: is_admin(member),
             is_private: false,
         };
-        let engine = Arc::clone(&self.engine);
-        let mut job = tokio::task::spawn_blocking(move || engine.handle(&incoming, Utc::now()));
+        let job = self.engine.handle_blocking(incoming, Utc::now());
+        tokio::pin!(job);
         let in_time = if self.ack_within.is_zero() {
             None
         } else {
             tokio::time::timeout(self.ack_within, &mut job).await.ok()
         };
         let (replies, deferred) = match in_time {
-            Some(done) => (done.unwrap_or_default(), false),
+            Some(replies) => (replies, false),
             None => {
                 let defer = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(true),
@@ -174,7 +174,7 @@ impl Handler {
                 if let Err(e) = inter.respond(http, defer).await {
                     tracing::warn!(error = %e, "cannot defer an interaction");
                 }
-                (job.await.unwrap_or_default(), true)
+                (job.await, true)
             }
         };
         self.answer(http, inter, &chat, channel, replies, deferred)

@@ -323,10 +323,14 @@ impl TelegramTransport {
         let (Some(engine), Some(poll)) = (&self.engine, message.poll()) else {
             return Ok(());
         };
-        // One small insert: a brief lock, not worth a blocking task.
+        let (poll_id, round, message_id) = (poll.id.0.clone(), quiz.round_id, message.id.0.into());
         engine
-            .store()
-            .record_telegram_poll(&poll.id.0, quiz.round_id, message.id.0.into(), Utc::now())
+            .blocking("recording a quiz poll", move |e| {
+                e.store()
+                    .record_telegram_poll(&poll_id, round, message_id, Utc::now())
+            })
+            .await
+            .unwrap_or_else(|| Err(crate::store::StoreError::Corrupt("the task panicked".into())))
             .map_err(|e| {
                 tracing::error!(chat, error = %e, "cannot record a quiz poll; its answers could not be graded");
                 SendError::Transient(e.to_string())

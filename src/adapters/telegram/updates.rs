@@ -194,10 +194,7 @@ impl TelegramAdapter {
     }
 
     async fn handle(&self, incoming: Incoming) -> Vec<Reply> {
-        let engine = Arc::clone(&self.engine);
-        tokio::task::spawn_blocking(move || engine.handle(&incoming, Utc::now()))
-            .await
-            .unwrap_or_default()
+        self.engine.handle_blocking(incoming, Utc::now()).await
     }
 
     async fn on_message(&self, msg: Message) {
@@ -209,7 +206,11 @@ impl TelegramAdapter {
         };
         if let Some((from, to)) = moved {
             let transport = self.transport.clone();
-            let _ = tokio::task::spawn_blocking(move || transport.chat_moved(from, to)).await;
+            self.engine
+                .blocking("moving a chat to its supergroup", move |_| {
+                    transport.chat_moved(from, to)
+                })
+                .await;
             return;
         }
         let Some(raw) = msg.text() else { return };
@@ -348,17 +349,18 @@ impl TelegramAdapter {
             return;
         }
         let chat = change.chat.id.0;
-        let engine = Arc::clone(&self.engine);
-        let welcome = tokio::task::spawn_blocking(move || {
-            engine.introduce(&tg_chat(chat), false, false, Utc::now())
-        })
-        .await;
+        let welcome = self
+            .engine
+            .blocking("introducing the bot", move |e| {
+                e.introduce(&tg_chat(chat), false, false, Utc::now())
+            })
+            .await;
         match welcome {
-            Ok(Ok(reply)) => {
+            Some(Ok(reply)) => {
                 self.send(chat, Some(chat), &reply).await;
             }
-            Ok(Err(e)) => tracing::error!(chat, error = %e, "cannot register a new group"),
-            Err(e) => tracing::error!(chat, error = %e, "the introduction task failed"),
+            Some(Err(e)) => tracing::error!(chat, error = %e, "cannot register a new group"),
+            None => {}
         }
     }
 
@@ -374,9 +376,8 @@ impl TelegramAdapter {
             );
             return;
         }
-        let engine = Arc::clone(&self.engine);
         let poll_id = answer.poll_id.0.clone();
-        let found = tokio::task::spawn_blocking(move || {
+        let found = self.engine.blocking("looking up a poll", move |engine| {
             let poll = engine.store().telegram_poll(&poll_id)?;
             let Some(poll) = poll else {
                 return Ok(None);
@@ -386,19 +387,16 @@ impl TelegramAdapter {
         })
         .await;
         let (poll, open_round) = match found {
-            Ok(Ok(Some(found))) => found,
-            Ok(Ok(None)) => {
+            Some(Ok(Some(found))) => found,
+            Some(Ok(None)) => {
                 tracing::debug!(poll = %answer.poll_id.0, "an answer to a poll we did not post");
                 return;
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "cannot look up a poll");
                 return;
             }
-            Err(e) => {
-                tracing::error!(error = %e, "poll lookup panicked");
-                return;
-            }
+            None => return,
         };
         let Ok(group) = poll.chat_external_id.parse::<i64>() else {
             return;
@@ -443,29 +441,31 @@ impl TelegramAdapter {
 
     /// The group a member's DM is for (their last deep link).
     async fn dm_target(&self, user: UserId) -> Option<i64> {
-        let engine = Arc::clone(&self.engine);
         let user = i64::try_from(user.0).ok()?;
-        match tokio::task::spawn_blocking(move || engine.store().telegram_dm_target(user)).await {
-            Ok(Ok(target)) => target,
-            Ok(Err(e)) => {
+        match self
+            .engine
+            .blocking("reading a DM target", move |e| {
+                e.store().telegram_dm_target(user)
+            })
+            .await?
+        {
+            Ok(target) => target,
+            Err(e) => {
                 tracing::error!(error = %e, "cannot read a DM target");
                 None
             }
-            Err(_) => None,
         }
     }
 
     async fn set_dm_target(&self, user: UserId, group: i64) -> Result<(), String> {
-        let engine = Arc::clone(&self.engine);
         let user = i64::try_from(user.0).map_err(|e| e.to_string())?;
-        tokio::task::spawn_blocking(move || {
-            engine
-                .store()
-                .set_telegram_dm_target(user, group, Utc::now())
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        self.engine
+            .blocking("saving a DM target", move |e| {
+                e.store().set_telegram_dm_target(user, group, Utc::now())
+            })
+            .await
+            .ok_or("the task panicked")?
+            .map_err(|e| e.to_string())
     }
 
     async fn send(&self, chat: i64, group: Option<i64>, reply: &Reply) -> bool {
