@@ -134,6 +134,27 @@ pub enum Problem {
     BadChannel(String),
 }
 
+impl Problem {
+    /// The same problem with the user's text escaped for the light Markdown ([`crate::markup::literal`]).
+    pub fn with_user_text_escaped(&self) -> Problem {
+        use crate::markup::literal;
+        match self {
+            Problem::Missing => Problem::Missing,
+            Problem::Unexpected(x) => Problem::Unexpected(literal(x)),
+            Problem::BadTime(x) => Problem::BadTime(literal(x)),
+            Problem::BadTimeZone(x) => Problem::BadTimeZone(literal(x)),
+            Problem::BadDifficulty(x) => Problem::BadDifficulty(literal(x)),
+            Problem::BadLanguage(x) => Problem::BadLanguage(literal(x)),
+            Problem::BadRating(x) => Problem::BadRating(literal(x)),
+            Problem::BadPeriod(x) => Problem::BadPeriod(literal(x)),
+            Problem::UnknownSetting(x) => Problem::UnknownSetting(literal(x)),
+            Problem::BadToggle(x) => Problem::BadToggle(literal(x)),
+            Problem::BadDays(x) => Problem::BadDays(literal(x)),
+            Problem::BadChannel(x) => Problem::BadChannel(literal(x)),
+        }
+    }
+}
+
 /// Self-ratings after the reveal, as FSRS numbers them (1 = again ... 4 = easy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rating {

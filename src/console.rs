@@ -240,7 +240,7 @@ impl<'a> Console<'a> {
             Audience::User(u) => lang.console_label(Some(&u.id)),
         };
         writeln!(out, "{label}")?;
-        for l in reply.text.lines() {
+        for l in crate::markup::unescape(&reply.text).lines() {
             writeln!(out, "  {l}")?;
         }
         if !reply.buttons.is_empty() {

@@ -31,6 +31,7 @@ pub mod delivery;
 pub mod engine;
 pub mod grading;
 pub mod i18n;
+pub mod markup;
 pub mod message;
 pub mod schedule;
 pub mod settings;

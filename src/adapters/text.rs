@@ -23,6 +23,8 @@ pub fn split_text(text: &str, max: usize) -> Vec<String> {
             rest.len()
         } else {
             let cut = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+            // A cut never separates an escape's backslash from its character.
+            let cut = crate::markup::safe_cut(rest, cut);
             let window = &rest[..cut];
             window
                 .rfind("\n\n")

@@ -35,9 +35,10 @@ impl Lang {
 
     /// Renders a message in this language.
     pub fn render(self, msg: &Msg) -> String {
+        let msg = msg.with_user_text_escaped();
         match self {
-            Lang::Zh => zh::render(msg),
-            Lang::En => en::render(msg),
+            Lang::Zh => zh::render(&msg),
+            Lang::En => en::render(&msg),
         }
     }
 
@@ -450,6 +451,80 @@ pub enum Msg {
 }
 
 /// Formats a score with one decimal place.
+impl Msg {
+    /// The same message with every piece of text that came from a user (names, answers, what they typed)
+    /// escaped for the light Markdown, so that no platform reads it as markup.
+    fn with_user_text_escaped(&self) -> Msg {
+        use crate::markup::literal;
+        let names = |v: &[String]| v.iter().map(|n| literal(n)).collect::<Vec<_>>();
+        let board_line = |l: &BoardLine| BoardLine {
+            name: literal(&l.name),
+            ..l.clone()
+        };
+        match self {
+            Msg::Reveal(view) => Msg::Reveal(RevealView {
+                results: view
+                    .results
+                    .iter()
+                    .map(|r| ResultLine {
+                        name: literal(&r.name),
+                        answer: r.answer.as_deref().map(literal),
+                        contradicted: r
+                            .contradicted
+                            .iter()
+                            .map(|(said, point)| (literal(said), point.clone()))
+                            .collect(),
+                        ..r.clone()
+                    })
+                    .collect(),
+                peeked_only: names(&view.peeked_only),
+                ..view.clone()
+            }),
+            Msg::Leaderboard(view) => Msg::Leaderboard(BoardView {
+                top: view.top.iter().map(board_line).collect(),
+                caller: view.caller.as_ref().map(board_line),
+                period: view.period,
+            }),
+            Msg::Stats(view) => Msg::Stats(StatsView {
+                name: literal(&view.name),
+                ..view.clone()
+            }),
+            Msg::UnknownUser(name) => Msg::UnknownUser(literal(name)),
+            Msg::NoStatsYet(name) => Msg::NoStatsYet(literal(name)),
+            Msg::UnknownCommand(name) => Msg::UnknownCommand(literal(name)),
+            Msg::UnknownTopics { unknown, known } => Msg::UnknownTopics {
+                unknown: names(unknown),
+                known: known.clone(),
+            },
+            Msg::ChoiceFinal { chosen } => Msg::ChoiceFinal {
+                chosen: literal(chosen),
+            },
+            Msg::ChatPaused { reason } => Msg::ChatPaused {
+                reason: literal(reason),
+            },
+            Msg::Malformed { name, problem } => Msg::Malformed {
+                name: *name,
+                problem: problem.with_user_text_escaped(),
+            },
+            Msg::ConsoleAs { name, admin } => Msg::ConsoleAs {
+                name: literal(name),
+                admin: *admin,
+            },
+            Msg::ConsoleBadClock(arg) => Msg::ConsoleBadClock(literal(arg)),
+            Msg::TelegramCannotDm {
+                name,
+                link,
+                received,
+            } => Msg::TelegramCannotDm {
+                name: literal(name),
+                link: link.clone(),
+                received: *received,
+            },
+            other => other.clone(),
+        }
+    }
+}
+
 pub(crate) fn one_decimal(x: f64) -> String {
     format!("{x:.1}")
 }

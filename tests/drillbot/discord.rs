@@ -539,7 +539,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         "the Answer button opens a modal: {}",
         cb.body
     );
-    let alice = format!("{} ALICE-MARK", good_answer(&q.id));
+    let alice = format!("{} ALICEMARK", good_answer(&q.id));
     let cb = interact(&fake, &events, modal(ALICE, &alice)).await;
     assert!(
         ephemeral(&cb.body),
@@ -547,7 +547,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         cb.body
     );
     assert!(shown(&cb.body).contains("已收到"), "{}", cb.body);
-    let bob = format!("{} BOB-MARK", partial_answer(&q.id));
+    let bob = format!("{} BOBMARK", partial_answer(&q.id));
     let cb = interact(
         &fake,
         &events,
@@ -584,7 +584,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
         if public {
             let text = c.body.to_string();
             assert!(
-                !text.contains("ALICE-MARK") && !text.contains("BOB-MARK"),
+                !text.contains("ALICEMARK") && !text.contains("BOBMARK"),
                 "a sealed answer went public: {text}"
             );
         }

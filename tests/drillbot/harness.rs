@@ -266,6 +266,11 @@ pub async fn terminate(child: std::process::Child) -> (bool, String) {
     )
 }
 
+/// A reply's text as a reader sees it (escapes of user text resolved).
+pub fn shown(reply: &Reply) -> String {
+    drillbot::markup::unescape(&reply.text)
+}
+
 /// Runs the `drillbot` binary from the repository's root with `stdin` as its standard input.
 pub fn run_drillbot(args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;

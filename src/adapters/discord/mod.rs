@@ -122,8 +122,7 @@ pub async fn open_thread(
     message: &serenity::Message,
     reply: &crate::message::Reply,
 ) {
-    let title: String = reply
-        .text
+    let title: String = crate::markup::unescape(&reply.text)
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("drillbot")

@@ -121,7 +121,8 @@ fn embeds(reply: &Reply) -> Vec<Post> {
     // A short first line is the title (the question post's "#12 · network · ★★").
     let (title, body) = match text.split_once('\n') {
         Some((first, rest)) if discord_len(first) <= MAX_TITLE && !first.contains("```") => {
-            (Some(first.trim().to_string()), rest.trim())
+            // Titles are plain text on Discord: escapes are resolved, not shown.
+            (Some(crate::markup::unescape(first.trim())), rest.trim())
         }
         _ => (None, text),
     };
@@ -232,7 +233,62 @@ impl Post {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::markup::{literal, samples};
     use crate::message::Reply;
+    use proptest::prelude::*;
+
+    /// What Discord shows of Markdown text, as far as user text goes: its escape rule (a backslash before a
+    /// character that is not a letter, digit or space shows that character) resolved.
+    fn discord_shows(md: &str) -> String {
+        let mut out = String::new();
+        let mut chars = md.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('\\', Some(&n)) if !n.is_alphanumeric() && !n.is_whitespace() => {
+                    out.push(n);
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Whether `md` has a Markdown-active ASCII character without a backslash before it.
+    fn has_bare_marker(md: &str) -> bool {
+        let mut escaped = false;
+        for c in md.chars() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c.is_ascii_punctuation() {
+                return true;
+            }
+        }
+        false
+    }
+
+    proptest! {
+        #[test]
+        fn discord_shows_any_name_and_answer_literally(name in samples::hostile(), answer in samples::hostile()) {
+            let name = name.replace('\n', " ");
+            let reply = Reply::to_chat(ReplyKind::Reveal, samples::reveal_with(&name, &answer));
+            let posts = render(&reply);
+            let md: Vec<String> = posts
+                .iter()
+                .flat_map(|p| p.embeds.iter().map(|e| e.description.clone()).chain(p.content.clone()))
+                .collect();
+            let md = md.join("\n");
+            // The user's text reaches Discord with every Markdown character escaped, in one piece.
+            prop_assert!(md.contains(&literal(&name)), "{name:?} not escaped whole in {md:?}");
+            prop_assert!(!has_bare_marker(&literal(&name)));
+            for line in answer.lines().filter(|l| !l.trim().is_empty()) {
+                prop_assert!(md.contains(&literal(line.trim())), "{line:?} not escaped whole in {md:?}");
+            }
+            prop_assert!(discord_shows(&md).contains(&name));
+        }
+    }
 
     fn within_limits(p: &Post) {
         if let Some(c) = &p.content {

@@ -2,9 +2,12 @@
 //! so that every part is valid HTML on its own.
 //!
 //! Recognised: fenced code (a line starting with three backticks, optionally a language, up to the next such
-//! line or the end), inline code (a pair of backticks on one line) and bold (a pair of `**` on one line, outside
-//! code). Everything else is text: `&`, `<` and `>` are escaped everywhere, so a name such as `<b>_*[x]` shows as
+//! line or the end), inline code (a pair of backticks on one line), bold (a pair of `**` on one line, outside
+//! code) and backslash escapes outside code ([`crate::markup`]: user text arrives escaped, so it never becomes
+//! markup). Everything else is text: `&`, `<` and `>` are escaped everywhere, so a name such as `<b>_*[x]` shows as
 //! typed. An unmatched marker stays visible as text; every tag emitted is closed, whatever the input.
+
+use crate::markup;
 
 /// A piece of one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,28 +66,64 @@ fn parse(src: &str) -> Vec<Block> {
     blocks
 }
 
-/// Splits one line into text, inline code and bold. Code is found first, so markers inside it are literal.
+/// Splits one line into text, inline code and bold. Code is found first, so markers inside it are literal;
+/// outside code, an escaped character ([`crate::markup`]) is kept as a stand-in that no marker matches, and
+/// turned back when the text is written out.
 fn inline(line: &str) -> Vec<Inline> {
+    let chars: Vec<char> = line.chars().collect();
     let mut out = Vec::new();
-    let mut rest = line;
-    while let Some(open) = rest.find('`') {
-        let after = &rest[open + 1..];
-        match after.find('`') {
-            Some(close) if close > 0 => {
-                bold(&rest[..open], &mut out);
-                out.push(Inline::Code(after[..close].to_string()));
-                rest = &after[close + 1..];
+    let mut text = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if chars.get(i + 1).is_some_and(|&c| markup::escapable(c)) => {
+                text.push(protect(chars[i + 1]));
+                i += 2;
             }
-            _ => {
-                // No closing backtick (or an empty pair): the backtick is text.
-                let cut = open + 1 + usize::from(after.starts_with('`'));
-                bold(&rest[..cut], &mut out);
-                rest = &rest[cut..];
+            '`' => match chars[i + 1..].iter().position(|&c| c == '`') {
+                Some(close) if close > 0 => {
+                    bold(&text, &mut out);
+                    text.clear();
+                    out.push(Inline::Code(chars[i + 1..i + 1 + close].iter().collect()));
+                    i += close + 2;
+                }
+                // An empty pair is text; so is a backtick without a closing one.
+                Some(_) => {
+                    text.push_str("``");
+                    i += 2;
+                }
+                None => {
+                    text.push('`');
+                    i += 1;
+                }
+            },
+            c => {
+                text.push(c);
+                i += 1;
             }
         }
     }
-    bold(rest, &mut out);
+    bold(&text, &mut out);
     merge_text(out)
+}
+
+/// The first of 128 private-use code points that stand in for escaped ASCII characters while a line is parsed.
+const PROTECTED: u32 = 0xF_0000;
+
+fn protect(c: char) -> char {
+    char::from_u32(PROTECTED + c as u32).expect("a private-use code point")
+}
+
+/// Turns the stand-ins of escaped characters back into the characters.
+fn unprotect(text: &str) -> String {
+    text.chars()
+        .map(|c| match c as u32 {
+            n if (PROTECTED..PROTECTED + 128).contains(&n) => {
+                char::from_u32(n - PROTECTED).expect("ASCII")
+            }
+            _ => c,
+        })
+        .collect()
 }
 
 fn bold(text: &str, out: &mut Vec<Inline>) {
@@ -143,10 +182,10 @@ fn html_of(blocks: &[Block]) -> String {
             Block::Line(pieces) => {
                 for p in pieces {
                     match p {
-                        Inline::Text(t) => out.push_str(&escape(t)),
+                        Inline::Text(t) => out.push_str(&escape(&unprotect(t))),
                         Inline::Bold(t) => {
                             out.push_str("<b>");
-                            out.push_str(&escape(t));
+                            out.push_str(&escape(&unprotect(t)));
                             out.push_str("</b>");
                         }
                         Inline::Code(t) => {
@@ -189,7 +228,8 @@ fn plain_of(blocks: &[Block]) -> String {
             Block::Line(pieces) => {
                 for p in pieces {
                     match p {
-                        Inline::Text(t) | Inline::Bold(t) | Inline::Code(t) => out.push_str(t),
+                        Inline::Text(t) | Inline::Bold(t) => out.push_str(&unprotect(t)),
+                        Inline::Code(t) => out.push_str(t),
                     }
                 }
             }
@@ -290,7 +330,9 @@ fn units_of(src: &str, max: usize) -> Vec<Unit> {
         let mut first = true;
         while !rest.is_empty() {
             let chars: Vec<usize> = rest.char_indices().map(|(i, _)| i).collect();
-            let end_of = |n: usize| chars.get(n).copied().unwrap_or(rest.len());
+            // A cut never separates an escape's backslash from its character.
+            let end_of =
+                |n: usize| markup::safe_cut(rest, chars.get(n).copied().unwrap_or(rest.len()));
             // Only the last piece of the line carries the fence state after the line.
             let piece = |n: usize| {
                 let mut u = unit(&rest[..end_of(n)], first);
@@ -361,6 +403,7 @@ pub fn split_html(src: &str, max: usize) -> Vec<Part> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::markup::samples;
     use proptest::prelude::*;
 
     /// Checks that `html` only uses the tags we emit, properly nested, and that text has no raw `<`, `>` or stray
@@ -550,6 +593,35 @@ mod tests {
             let kept: String = parts.iter().flat_map(|p| p.plain.chars()).filter(|c| !c.is_whitespace()).collect();
             let all: String = src.chars().filter(|c| !c.is_whitespace()).collect();
             prop_assert_eq!(kept, all);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn telegram_shows_any_name_and_answer_literally(name in samples::hostile(), answer in samples::hostile()) {
+            let name = name.replace('\n', " ");
+            let text = samples::reveal_with(&name, &answer);
+            let mut visible = String::new();
+            for part in split_html(&text, 4096) {
+                visible.push_str(&check_html(&part.html).map_err(|e| TestCaseError::fail(format!("{e}: {}", part.html)))?);
+                visible.push('\n');
+            }
+            prop_assert!(visible.contains(&name), "{name:?} not shown in {visible:?}");
+            for line in answer.lines().filter(|l| !l.trim().is_empty()) {
+                prop_assert!(visible.contains(line.trim()), "{line:?} not shown in {visible:?}");
+            }
+            // No markup came from the user: the only bold is the template's, the only code the model answer's.
+            let html: String = split_html(&text, 4096).into_iter().map(|p| p.html).collect();
+            prop_assert_eq!(html.matches("<code>").count(), 1, "{}", html);
+            prop_assert!(!html.contains("<pre>"), "{}", html);
+        }
+
+        #[test]
+        fn console_shows_any_name_and_answer_literally(name in samples::hostile(), answer in samples::hostile()) {
+            let name = name.replace('\n', " ");
+            let shown = crate::markup::unescape(&samples::reveal_with(&name, &answer));
+            prop_assert!(shown.contains(&name), "{name:?} not in {shown:?}");
+            prop_assert!(shown.contains(answer.trim()), "{answer:?} not in {shown:?}");
         }
     }
 }
