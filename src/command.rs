@@ -4,8 +4,8 @@
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 
-use crate::i18n::Lang;
-use crate::schedule::Weekdays;
+use crate::vocab::{Lang, Weekdays};
+pub use crate::vocab::{Period, Rating};
 
 /// The commands every adapter understands, with their arguments parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,45 +153,6 @@ impl Problem {
             Problem::BadChannel(x) => Problem::BadChannel(literal(x)),
         }
     }
-}
-
-/// Self-ratings after the reveal, as FSRS numbers them (1 = again ... 4 = easy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rating {
-    /// Forgot it.
-    Again = 1,
-    /// Remembered with difficulty.
-    Hard = 2,
-    /// Remembered.
-    Good = 3,
-    /// Easy.
-    Easy = 4,
-}
-
-impl Rating {
-    /// All ratings in button order.
-    pub const ALL: [Rating; 4] = [Rating::Again, Rating::Hard, Rating::Good, Rating::Easy];
-
-    /// The word used in commands.
-    pub fn word(self) -> &'static str {
-        match self {
-            Rating::Again => "again",
-            Rating::Hard => "hard",
-            Rating::Good => "good",
-            Rating::Easy => "easy",
-        }
-    }
-}
-
-/// Leaderboard periods, in the chat's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    /// Since Monday.
-    Week,
-    /// Since the first of the month.
-    Month,
-    /// All time.
-    All,
 }
 
 /// `/settings` subcommands.

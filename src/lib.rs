@@ -3,22 +3,26 @@
 //!
 //! # Layout
 //!
-//! Dependencies point one way: adapters -> engine -> (bank, grading, schedule, store).
+//! Dependencies point one way, down these layers (checked by `tests/drillbot/layout.rs`, which fails on an
+//! import that points up or sideways):
 //!
-//! - [`message`]: platform-neutral incoming messages and replies; what adapters translate to and from.
-//! - [`command`]: parses text into a [`command::Command`]; unknown and malformed input are values.
-//! - [`i18n`]: every user-facing string, one catalogue per language.
-//! - [`bank`]: the question bank (TOML files in `content/`), its loader and `bank check`.
-//! - [`grading`]: normalisation, key-point coverage, scores and the no-credit rules.
-//! - [`schedule`]: post and reveal decisions in a chat's time zone from a given `now`.
-//! - [`store`]: SQLite storage with migrations from `migrations/`.
-//! - [`engine`]: `handle(incoming, now)` and `tick(now)`, tying the above together.
-//! - [`delivery`]: the outbox worker (token buckets, `retry_after`, backoff) and the scheduler loop.
-//! - [`app`]: `drillbot run`: the scheduler, each configured adapter and its delivery worker until a shutdown
-//!   signal.
-//! - [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
-//! - [`console`]: the terminal adapter, a local chat that needs no token.
-//! - [`adapters`]: Telegram (teloxide) and Discord (serenity + poise); the only place that names their crates.
+//! 1. [`vocab`] (the shared vocabulary: language, chat settings, weekdays, limits, ratings, periods, verdicts),
+//!    [`message`] (platform-neutral incoming messages and replies) and [`markup`] (the replies' light
+//!    Markdown, and escaping user text so it is never read as markup).
+//! 2. [`command`] (text into a [`command::Command`]; unknown and malformed input are values), [`bank`] (the
+//!    question bank in `content/`, its loader and `bank check`), [`schedule`] (post and reveal decisions in a
+//!    chat's time zone from a given `now`).
+//! 3. [`i18n`] (every user-facing string, one catalogue per language), [`grading`] (normalisation, key
+//!    points, myths, scores, the evaluation set), [`store`] (SQLite with migrations from `migrations/`), and
+//!    [`importer`] (`bank import`, used only by the command-line tool, never by the bot).
+//! 4. [`engine`]: `handle(incoming, now)` and `tick(now)`, tying the above together; `blocking` and
+//!    `handle_blocking` are the async side's one way in.
+//! 5. [`delivery`] (the outbox worker: pacing per API call, `retry_after`, backoff; the scheduler loop) and
+//!    [`console`] (the terminal adapter, a local chat that needs no token).
+//! 6. [`adapters`]: Telegram (teloxide) and Discord (serenity + poise); the only place that names their crates.
+//! 7. [`settings`]: layered configuration (`config/default.toml`, `config/local.toml`, `DRILLBOT__*`).
+//! 8. [`app`]: `drillbot run`: the scheduler, each configured adapter and its delivery worker until a shutdown
+//!    signal.
 //!
 //! The core never imports a chat platform's crate; adapters own that.
 
@@ -31,10 +35,12 @@ pub mod delivery;
 pub mod engine;
 pub mod grading;
 pub mod i18n;
+pub mod importer;
 pub mod markup;
 pub mod message;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+pub mod vocab;
 
 pub use engine::Engine;

@@ -417,7 +417,7 @@ fn bank_check(dir: Option<PathBuf>) -> ExitCode {
 }
 
 fn bank_import(file: &Path, topic: &str, out: &Path, force: bool) -> anyhow::Result<ExitCode> {
-    use drillbot::bank::import;
+    use drillbot::importer as import;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let source = String::from_utf8(bytes).map_err(|_| {
         anyhow::anyhow!(

@@ -121,10 +121,10 @@ pub(crate) mod samples {
             Just("\n".to_string()),
             "[a-z_*~|<>&\\[\\]()#甲😀 -]{1,10}",
         ];
-        proptest::collection::vec(piece, 1..12).prop_map(|v| v.concat().trim().to_string())
+        proptest::collection::vec(piece, 1..12)
+            .prop_map(|v| v.concat().trim().to_string())
             .prop_filter("not blank", |s| !s.trim().is_empty())
     }
-
 }
 
 #[cfg(test)]
@@ -133,7 +133,16 @@ mod tests {
 
     #[test]
     fn literal_text_survives_the_round_trip() {
-        for s in ["**x**", "[a](http://b)", "||s||", "# h", "```rust", "a\\b", "甲 `c` 😀", ""] {
+        for s in [
+            "**x**",
+            "[a](http://b)",
+            "||s||",
+            "# h",
+            "```rust",
+            "a\\b",
+            "甲 `c` 😀",
+            "",
+        ] {
             assert_eq!(unescape(&literal(s)), s);
         }
     }
@@ -141,7 +150,10 @@ mod tests {
     #[test]
     fn escapes_inside_code_stay_as_written() {
         assert_eq!(unescape("`a\\.b` \\*"), "`a\\.b` *");
-        assert_eq!(unescape("```\nre = r'\\d+\\.'\n```\n\\_"), "```\nre = r'\\d+\\.'\n```\n_");
+        assert_eq!(
+            unescape("```\nre = r'\\d+\\.'\n```\n\\_"),
+            "```\nre = r'\\d+\\.'\n```\n_"
+        );
     }
 
     #[test]

@@ -4,76 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::store::ChatSettings;
-
-/// The days of the week a chat gets a question (a set of weekdays, never empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Weekdays(u8);
-
-const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-impl Weekdays {
-    /// Every day.
-    pub const ALL: Weekdays = Weekdays(0x7f);
-
-    /// From the stored bit set (bit 0 = Monday); `None` when empty or out of range.
-    pub fn from_bits(bits: u8) -> Option<Weekdays> {
-        (bits != 0 && bits <= 0x7f).then_some(Weekdays(bits))
-    }
-
-    /// The stored bit set.
-    pub fn bits(self) -> u8 {
-        self.0
-    }
-
-    /// Whether a day is included.
-    pub fn contains(self, day: chrono::Weekday) -> bool {
-        self.0 & (1 << day.num_days_from_monday()) != 0
-    }
-
-    /// Parses `all`, `weekdays`, `weekends`, a range `mon-fri` or a list `mon,wed,fri` (three-letter names).
-    pub fn parse(s: &str) -> Option<Weekdays> {
-        let s = s.trim().to_lowercase();
-        let day = |name: &str| DAY_NAMES.iter().position(|d| *d == name.trim());
-        let bits = match s.as_str() {
-            "all" | "daily" | "every" => 0x7f,
-            "weekdays" | "workdays" => 0x1f,
-            "weekends" | "weekend" => 0x60,
-            _ => {
-                let mut bits = 0u8;
-                for part in s.split([',', ' ']).filter(|p| !p.is_empty()) {
-                    match part.split_once('-') {
-                        Some((a, b)) => {
-                            let (a, b) = (day(a)?, day(b)?);
-                            if a > b {
-                                return None;
-                            }
-                            for d in a..=b {
-                                bits |= 1 << d;
-                            }
-                        }
-                        None => bits |= 1 << day(part)?,
-                    }
-                }
-                bits
-            }
-        };
-        Weekdays::from_bits(bits)
-    }
-}
-
-impl std::fmt::Display for Weekdays {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if *self == Weekdays::ALL {
-            return f.write_str("all");
-        }
-        let names: Vec<&str> = (0..7)
-            .filter(|d| self.0 & (1 << d) != 0)
-            .map(|d| DAY_NAMES[d])
-            .collect();
-        f.write_str(&names.join(","))
-    }
-}
+use crate::vocab::ChatSettings;
+pub use crate::vocab::Weekdays;
 
 /// The local date of an instant in a time zone.
 pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {

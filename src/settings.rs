@@ -4,14 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+pub use crate::adapters::discord::{DiscordOptions, Shards};
+pub use crate::adapters::telegram::TelegramWebhook;
 use crate::command::parse_time;
 use crate::delivery::Pacing;
-use crate::i18n::Lang;
-use crate::schedule::Weekdays;
+pub use crate::vocab::{ChatDefaults, Limits};
+use crate::vocab::{Lang, Weekdays};
 
 /// The built-in defaults (the same file as `config/default.toml`).
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -100,69 +101,6 @@ struct RawLog {
     level: String,
 }
 
-/// Defaults for a chat the bot meets for the first time.
-#[derive(Debug, Clone)]
-pub struct ChatDefaults {
-    /// Local time of the daily question.
-    pub post_time: NaiveTime,
-    /// Local time of the reveal.
-    pub reveal_time: NaiveTime,
-    /// Time zone.
-    pub timezone: Tz,
-    /// Interface language.
-    pub language: Lang,
-    /// Topic keys, empty = all.
-    pub topics: Vec<String>,
-    /// Difficulty range.
-    pub difficulty: (u8, u8),
-    /// Show answers at the reveal.
-    pub show_answers: bool,
-    /// Days of the week with a question.
-    pub post_days: Weekdays,
-}
-
-impl Default for ChatDefaults {
-    fn default() -> Self {
-        ChatDefaults {
-            post_time: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
-            reveal_time: NaiveTime::from_hms_opt(21, 0, 0).expect("valid time"),
-            timezone: chrono_tz::Asia::Shanghai,
-            language: Lang::Zh,
-            topics: Vec::new(),
-            difficulty: (1, 3),
-            show_answers: false,
-            post_days: Weekdays::ALL,
-        }
-    }
-}
-
-/// Limits on what users send.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    /// Longest answer accepted, in characters.
-    pub max_answer_chars: usize,
-    /// Shortest answer that can earn credit.
-    pub min_answer_chars: usize,
-    /// Days a sent message stays in the outbox before it is deleted.
-    #[serde(default = "default_outbox_retention_days")]
-    pub outbox_retention_days: u32,
-}
-
-fn default_outbox_retention_days() -> u32 {
-    30
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_answer_chars: 4000,
-            min_answer_chars: 10,
-            outbox_retention_days: default_outbox_retention_days(),
-        }
-    }
-}
-
 /// A secret (a bot token): never printed, not even by `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -191,16 +129,6 @@ pub struct PlatformSettings {
     pub pacing: Pacing,
 }
 
-/// Telegram delivers updates to this bot by webhook: it listens on `listen` and Telegram posts to `url`
-/// (an HTTPS address forwarded to `listen`, e.g. by a reverse proxy).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TelegramWebhook {
-    /// The public HTTPS URL given to `setWebhook`.
-    pub url: url::Url,
-    /// The local address to listen on.
-    pub listen: std::net::SocketAddr,
-}
-
 fn telegram_webhook(raw: &RawPlatform) -> Result<Option<TelegramWebhook>, SettingsError> {
     let url = raw.webhook_url.trim();
     if url.is_empty() {
@@ -225,27 +153,6 @@ fn telegram_webhook(raw: &RawPlatform) -> Result<Option<TelegramWebhook>, Settin
         message: format!("\"{listen}\" is not an address to listen on, e.g. 0.0.0.0:8443"),
     })?;
     Ok(Some(TelegramWebhook { url, listen }))
-}
-
-/// How many gateway shards the Discord adapter runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shards {
-    /// As many as Discord recommends (`GET /gateway/bot`).
-    Auto,
-    /// A fixed number.
-    Fixed(u32),
-}
-
-/// Discord settings beyond connection and pacing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiscordOptions {
-    /// Register slash commands in this server only (instant, for development) instead of globally.
-    pub dev_guild_id: Option<u64>,
-    /// Gateway shards.
-    pub shards: Shards,
-    /// How long the engine may take before an interaction is deferred (Discord allows three seconds).
-    /// Not a configuration key: tests set zero to force the deferred path.
-    pub ack_within: std::time::Duration,
 }
 
 fn discord_options(raw: &RawPlatform) -> Result<DiscordOptions, SettingsError> {

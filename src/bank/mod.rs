@@ -1,6 +1,5 @@
 //! The question bank: topics and questions loaded from TOML files (see `content/README.md`).
 
-pub mod import;
 mod load;
 
 pub use load::{Diagnostic, Severity, check_dir, check_embedded};

@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::bank::Bank;
-use crate::command::{self, Command};
+use crate::command::{self, Command, SettingsCommand};
 use crate::grading::Grader;
 use crate::i18n::{Lang, Msg};
 use crate::message::{ChatRef, Incoming, Outgoing, Reply, ReplyKind};
 use crate::schedule;
-use crate::settings::{ChatDefaults, Limits};
 use crate::store::{ChatRow, ChatSettings, Store, StoreError, UserRow};
+use crate::vocab::{ChatDefaults, Limits};
 
 /// Why a command did not succeed.
 #[derive(Debug)]
@@ -40,6 +40,17 @@ impl From<StoreError> for Failure {
 }
 
 type Handled = Result<Vec<Reply>, Failure>;
+
+/// Whether the sender's admin rights change what a message does (`/skip`, `/reveal` for the chat, changing
+/// `/settings`, `/help`'s admin part). The one rule: the engine decides with it, and an adapter that must ask
+/// the platform who is an admin (Telegram) asks only when it holds.
+pub fn admin_matters(text: &str) -> bool {
+    match command::parse(text) {
+        Command::Skip | Command::Reveal { personal: false } | Command::Help => true,
+        Command::Settings(s) => s != SettingsCommand::Show,
+        _ => false,
+    }
+}
 
 /// What the engine knows about the message being handled.
 struct Ctx<'a> {
@@ -182,14 +193,21 @@ impl Engine {
     ) -> Vec<Reply> {
         let user = msg.user.clone();
         let chat = msg.chat.clone();
-        match self.blocking("handling a command", move |e| e.handle(&msg, now)).await {
+        match self
+            .blocking("handling a command", move |e| e.handle(&msg, now))
+            .await
+        {
             Some(replies) => replies,
             None => {
                 let lang = self
                     .blocking("reading a chat's language", move |e| e.chat_language(&chat))
                     .await
                     .unwrap_or(self.defaults.language);
-                vec![Reply::to_user(&user, ReplyKind::Refusal, lang.render(&Msg::Internal))]
+                vec![Reply::to_user(
+                    &user,
+                    ReplyKind::Refusal,
+                    lang.render(&Msg::Internal),
+                )]
             }
         }
     }

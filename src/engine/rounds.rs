@@ -346,7 +346,13 @@ impl Engine {
                 reply: reply.clone(),
             });
             let answers = record.answers.len();
-            (Settlement { announce, ..settlement }, (reply, answers))
+            (
+                Settlement {
+                    announce,
+                    ..settlement
+                },
+                (reply, answers),
+            )
         })?;
         let Some((reply, answers)) = revealed else {
             return Ok(None);

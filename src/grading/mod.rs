@@ -25,64 +25,11 @@ use std::collections::HashMap;
 use rustc_hash::FxHashSet;
 
 use crate::bank::{Bank, Question};
+pub use crate::vocab::Verdict;
 use aho_corasick::AhoCorasick;
 use copy::Shingles;
 use negation::{negated_bytes, units_of};
 use normalize::{Analyzed, analyze, find_phrase, normalize};
-
-/// Why an answer scored what it did. Stored in the database by [`Verdict::key`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Scored on key points.
-    Graded,
-    /// Too short to earn credit.
-    TooShort,
-    /// Copies the model answer.
-    CopiedModel,
-    /// Copies another member's earlier answer in the same round.
-    CopiedMember,
-    /// Submitted after the member looked at the model answer.
-    AfterPeek,
-    /// Multiple choice, right.
-    ChoiceRight,
-    /// Multiple choice, wrong.
-    ChoiceWrong,
-}
-
-impl Verdict {
-    /// The key stored in the database.
-    pub fn key(self) -> &'static str {
-        match self {
-            Verdict::Graded => "graded",
-            Verdict::TooShort => "too_short",
-            Verdict::CopiedModel => "copied_model",
-            Verdict::CopiedMember => "copied_member",
-            Verdict::AfterPeek => "after_peek",
-            Verdict::ChoiceRight => "choice_right",
-            Verdict::ChoiceWrong => "choice_wrong",
-        }
-    }
-
-    /// Parses a stored key.
-    pub fn from_key(key: &str) -> Option<Verdict> {
-        [
-            Verdict::Graded,
-            Verdict::TooShort,
-            Verdict::CopiedModel,
-            Verdict::CopiedMember,
-            Verdict::AfterPeek,
-            Verdict::ChoiceRight,
-            Verdict::ChoiceWrong,
-        ]
-        .into_iter()
-        .find(|v| v.key() == key)
-    }
-
-    /// Whether the answer earns its score.
-    pub fn earns_credit(self) -> bool {
-        matches!(self, Verdict::Graded | Verdict::ChoiceRight)
-    }
-}
 
 /// A point the answer contradicts: it stated the myth the point corrects.
 #[derive(Debug, Clone, PartialEq, Eq)]

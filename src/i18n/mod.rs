@@ -4,35 +4,11 @@
 mod en;
 mod zh;
 
-use crate::command::{CommandName, Period, Problem, Rating};
-
-/// An interface language, chosen per chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// Simplified Chinese (the default).
-    Zh,
-    /// English.
-    En,
-}
+use crate::command::{CommandName, Problem};
+pub use crate::vocab::Lang;
+use crate::vocab::{Period, Rating};
 
 impl Lang {
-    /// Parses `zh`, `en` and a few common spellings.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_lowercase().as_str() {
-            "zh" | "cn" | "zh-cn" | "zh_cn" | "chinese" | "中文" => Some(Lang::Zh),
-            "en" | "en-us" | "en_us" | "english" | "英文" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The code stored in the database.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-
     /// Renders a message in this language.
     pub fn render(self, msg: &Msg) -> String {
         let msg = msg.with_user_text_escaped();

@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use super::outbox::enqueue_in;
 use super::{Store, StoreError, StoreResult, date_str, from_ts, parse_date, ts};
 use crate::command::Rating;
-use crate::grading::Verdict;
 use crate::message::Outgoing;
+use crate::vocab::Verdict;
 
 /// An answer about to be saved.
 #[derive(Debug, Clone)]

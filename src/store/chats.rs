@@ -1,60 +1,11 @@
 //! Chats, their settings, and members.
 
 use chrono::{DateTime, NaiveTime, Utc};
-use chrono_tz::Tz;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Store, StoreError, StoreResult, ts};
-use crate::i18n::Lang;
 use crate::message::Platform;
-use crate::schedule::Weekdays;
-use crate::settings::ChatDefaults;
-
-/// A chat's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatSettings {
-    /// Local time of the daily question.
-    pub post_time: NaiveTime,
-    /// Local time of the reveal.
-    pub reveal_time: NaiveTime,
-    /// Time zone.
-    pub timezone: Tz,
-    /// Interface language.
-    pub language: Lang,
-    /// Topic keys, empty = all.
-    pub topics: Vec<String>,
-    /// Difficulty range.
-    pub difficulty: (u8, u8),
-    /// Show answer texts at the reveal.
-    pub show_answers: bool,
-    /// Days of the week with a question.
-    pub post_days: Weekdays,
-    /// An admin started the daily schedule.
-    pub scheduled: bool,
-    /// Where scheduled posts go when a chat has several channels (a Discord server); `None` elsewhere.
-    pub channel: Option<String>,
-    /// Open a discussion thread under each reveal, where the platform has threads (Discord).
-    pub threads: bool,
-}
-
-impl ChatSettings {
-    /// Settings of a new chat.
-    pub fn from_defaults(d: &ChatDefaults, scheduled: bool) -> ChatSettings {
-        ChatSettings {
-            post_time: d.post_time,
-            reveal_time: d.reveal_time,
-            timezone: d.timezone,
-            language: d.language,
-            topics: d.topics.clone(),
-            difficulty: d.difficulty,
-            show_answers: d.show_answers,
-            post_days: d.post_days,
-            scheduled,
-            channel: None,
-            threads: false,
-        }
-    }
-}
+use crate::vocab::{ChatSettings, Lang, Weekdays};
 
 /// A stored chat.
 #[derive(Debug, Clone)]
@@ -147,7 +98,8 @@ impl Store {
         seed: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<(ChatRow, bool)> {
-        let select = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2");
+        let select =
+            format!("SELECT {CHAT_COLUMNS} FROM chats WHERE platform = ?1 AND external_id = ?2");
         // A known chat is only read: no write lock for every command.
         if let Some(chat) = self
             .read()
@@ -183,7 +135,8 @@ impl Store {
                 settings.post_days.bits(),
             ],
         )?;
-        let chat = conn.query_row(&select, params![platform.key(), external_id], chat_from_row)??;
+        let chat =
+            conn.query_row(&select, params![platform.key(), external_id], chat_from_row)??;
         Ok((chat, inserted == 1))
     }
 

@@ -2,8 +2,8 @@
 //!
 //! One writing connection and two read-only ones (WAL lets them read during a write), each behind a
 //! `std::sync::Mutex` that every method locks briefly and never across an `.await`. The store is synchronous;
-//! the async side reaches it only through [`crate::Engine::blocking`] and [`crate::Engine::handle_blocking`],
-//! on tokio's blocking threads.
+//! the async side reaches it only through the engine's `blocking` and `handle_blocking`, on tokio's blocking
+//! threads.
 
 mod answers;
 mod boards;
@@ -12,9 +12,10 @@ mod outbox;
 mod rounds;
 mod telegram;
 
+pub use crate::vocab::ChatSettings;
 pub use answers::{AnswerRow, NewAnswer, RoundRecord, SaveOutcome, Settled, Settlement};
 pub use boards::{BoardRow, ScoreRow, StreakRow};
-pub use chats::{ChatRow, ChatSettings, UserRow};
+pub use chats::{ChatRow, UserRow};
 pub use outbox::{OutboxCounts, OutboxItem};
 pub use rounds::RoundRow;
 pub use telegram::{ChatMove, TelegramPoll};
@@ -52,7 +53,9 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     /// The disk (or the database's size limit) is full: nothing was written.
-    #[error("the disk holding the database is full; nothing was saved (free some space, then try again)")]
+    #[error(
+        "the disk holding the database is full; nothing was saved (free some space, then try again)"
+    )]
     DiskFull,
     /// The database file or its directory cannot be written.
     #[error(
@@ -116,7 +119,8 @@ impl Store {
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
                 path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             reader.busy_timeout(Duration::from_secs(5))?;
             store.readers.push(Mutex::new(reader));

@@ -51,7 +51,11 @@ impl Transport for FakePlatform {
             .enumerate()
             .collect())
     }
-    async fn send_call(&self, outgoing: &Outgoing, call: &(usize, String)) -> Result<(), SendError> {
+    async fn send_call(
+        &self,
+        outgoing: &Outgoing,
+        call: &(usize, String),
+    ) -> Result<(), SendError> {
         *self.attempts.lock().unwrap() += 1;
         let answer = self.script.lock().unwrap().pop_front().unwrap_or(Ok(()));
         if answer.is_ok() {

@@ -776,9 +776,9 @@ async fn discord_an_error_page_from_a_proxy_never_pauses_the_server() {
         .push_back((502, json!("<html>502 Bad Gateway</html>"), None));
     let mut worker = discord_worker(&bot, running.transport.clone());
     assert_eq!(worker.pass().await.unwrap().retried, 1);
-    bot.engine.store().with_connection(|c| {
-        c.execute("UPDATE outbox SET not_before = 0", []).unwrap()
-    });
+    bot.engine
+        .store()
+        .with_connection(|c| c.execute("UPDATE outbox SET not_before = 0", []).unwrap());
     fake.post_script
         .lock()
         .unwrap()
@@ -1020,7 +1020,11 @@ async fn rest_only(gateway: (u16, Value)) -> url::Url {
     let app = axum::Router::new().fallback(any(move |uri: Uri| {
         let gateway = gateway.clone();
         async move {
-            let path = uri.path().trim_start_matches("/api/v10").trim_matches('/').to_string();
+            let path = uri
+                .path()
+                .trim_start_matches("/api/v10")
+                .trim_matches('/')
+                .to_string();
             if path == "gateway" || path == "gateway/bot" {
                 (StatusCode::from_u16(gateway.0).unwrap(), Json(gateway.1)).into_response()
             } else {

@@ -8,6 +8,7 @@ mod delivery;
 mod discord;
 mod grading;
 mod harness;
+mod layout;
 mod props;
 mod round;
 mod schedule;

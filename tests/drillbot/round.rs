@@ -404,12 +404,21 @@ fn an_answer_sent_while_the_reveal_settles_is_refused_never_acknowledged_and_los
     bot.say("alice", "/today");
     let q = bot.open_question().unwrap();
     bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
-    let round = bot.engine.store().open_round(bot.chat().id).unwrap().unwrap();
+    let round = bot
+        .engine
+        .store()
+        .open_round(bot.chat().id)
+        .unwrap()
+        .unwrap();
     // Another process takes bob's answer and alice's replacement while this one reads and grades the round.
     let other = bot.second_engine();
     let late = [
         bot.incoming("bob", &format!("/answer {}", partial_answer(&q.id)), false),
-        bot.incoming("alice", "/answer 我改主意了，这是一个新的答案，内容和原来的完全不一样。", false),
+        bot.incoming(
+            "alice",
+            "/answer 我改主意了，这是一个新的答案，内容和原来的完全不一样。",
+            false,
+        ),
     ];
     let now = bot.now;
     let (read, late_replies) = bot
@@ -417,7 +426,9 @@ fn an_answer_sent_while_the_reveal_settles_is_refused_never_acknowledged_and_los
         .store()
         .settle_round(round.id, now, |record| {
             let handle = std::thread::spawn(move || {
-                late.iter().map(|m| other.handle(m, now)).collect::<Vec<_>>()
+                late.iter()
+                    .map(|m| other.handle(m, now))
+                    .collect::<Vec<_>>()
             });
             std::thread::sleep(std::time::Duration::from_millis(300));
             let read: Vec<String> = record.answers.iter().map(|a| a.body.clone()).collect();
@@ -507,4 +518,69 @@ fn two_admins_changing_different_settings_at_once_both_keep_their_change() {
     let s = bot.chat().settings;
     assert_eq!(s.language, drillbot::i18n::Lang::En);
     assert_eq!(s.post_time.format("%H:%M").to_string(), "07:30");
+}
+
+#[test]
+fn admin_rights_change_only_what_the_engine_says_they_change() {
+    // Telegram asks the platform who is an admin only when `admin_matters` holds: every other command must
+    // answer an admin and a member alike, or an admin command would go unchecked there.
+    let bot = free_text_bot(false);
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("bob", &format!("/answer {}", good_answer(&q.id)));
+    let commands = [
+        "/today",
+        "/answer 一个足够长的答案，讲清楚了原理。",
+        "/leaderboard",
+        "/leaderboard month",
+        "/stats",
+        "/stats bob",
+        "/topics",
+        "/rate good",
+        "/settings",
+        "/reveal me",
+        "/help",
+        "/start",
+        "/frobnicate",
+        "/settings post 25:00",
+        "/skip",
+        "/reveal",
+        "/settings lang en",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    // Each command runs twice from the same state: on two copies of the database.
+    let copy = |name: &str| {
+        let path = dir.path().join(name);
+        let _ = std::fs::remove_file(&path);
+        bot.engine.store().backup(&path).unwrap();
+        drillbot::Engine::new(
+            crate::harness::fixture_bank(),
+            drillbot::store::Store::open(&path).unwrap(),
+            drillbot::settings::ChatDefaults::default(),
+            drillbot::settings::Limits::default(),
+        )
+    };
+    for text in commands {
+        let as_member = copy("member.db").handle(&bot.incoming("carol", text, false), bot.now);
+        let as_admin = copy("admin.db").handle(&bot.incoming("carol", text, true), bot.now);
+        let same = as_member.len() == as_admin.len()
+            && as_member
+                .iter()
+                .zip(&as_admin)
+                .all(|(m, a)| m.kind == a.kind && m.text == a.text);
+        assert!(
+            same || drillbot::engine::admin_matters(text),
+            "{text}: rights changed the answer, but admin_matters says they do not"
+        );
+        if !same {
+            continue;
+        }
+        // Where they matter, they really do (the rule is not wider than needed), except /help's list and
+        // a malformed setting, which answer both alike.
+        if drillbot::engine::admin_matters(text)
+            && !["/help", "/settings post 25:00"].contains(&text)
+        {
+            panic!("{text}: admin_matters holds, but an admin and a member got the same answer");
+        }
+    }
 }

@@ -185,8 +185,11 @@ fn a_read_only_database_is_refused_at_start_up() {
     let path = dir.path().join("ro.db");
     drop(Store::open(&path).unwrap());
     // A connection that can only read (what SQLite falls back to for a file it may not write).
-    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let err = Store::from_connection(conn, "ro.db").err().expect("refused");
+    let conn =
+        Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let err = Store::from_connection(conn, "ro.db")
+        .err()
+        .expect("refused");
     assert!(matches!(err, StoreError::ReadOnly(_)), "{err}");
     assert!(err.to_string().contains("cannot be written"), "{err}");
     // The same through file permissions, where they bind (root writes read-only files anyway).
@@ -211,7 +214,11 @@ fn a_full_disk_is_reported_as_such_and_no_member_is_half_created() {
     let mut failed = None;
     for i in 0..2000 {
         let name = format!("member {i} {}", "x".repeat(500));
-        match store.ensure_user(drillbot::message::Platform::Telegram, &format!("u{i}"), &name) {
+        match store.ensure_user(
+            drillbot::message::Platform::Telegram,
+            &format!("u{i}"),
+            &name,
+        ) {
             Ok(_) => continue,
             Err(e) => {
                 failed = Some((i, e));
@@ -272,10 +279,25 @@ fn a_command_stuck_waiting_for_the_write_lock_holds_up_no_other_chat() {
     let stuck = std::thread::spawn(move || engine.handle(&answer, now));
     std::thread::sleep(std::time::Duration::from_millis(300));
     // alice's answer waits for the lock; bob's board in another chat does not wait for her.
-    let board = bot.engine.handle(&elsewhere("bob", "/leaderboard"), bot.now);
-    assert_eq!(board[0].kind, drillbot::message::ReplyKind::Info, "{}", board[0].text);
-    assert!(!stuck.is_finished(), "the answer was still waiting for the write lock");
+    let board = bot
+        .engine
+        .handle(&elsewhere("bob", "/leaderboard"), bot.now);
+    assert_eq!(
+        board[0].kind,
+        drillbot::message::ReplyKind::Info,
+        "{}",
+        board[0].text
+    );
+    assert!(
+        !stuck.is_finished(),
+        "the answer was still waiting for the write lock"
+    );
     other.execute_batch("ROLLBACK").unwrap();
     let ack = stuck.join().unwrap();
-    assert_eq!(ack[0].kind, drillbot::message::ReplyKind::Confirmation, "{}", ack[0].text);
+    assert_eq!(
+        ack[0].kind,
+        drillbot::message::ReplyKind::Confirmation,
+        "{}",
+        ack[0].text
+    );
 }

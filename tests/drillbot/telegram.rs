@@ -1125,7 +1125,8 @@ async fn telegram_the_upgrade_service_message_moves_the_chat_with_its_scores() {
     let (api, url) = FakeBotApi::start(vec![]).await;
     let (stop, running) = run_adapter(&bot, url).await;
     // Someone wrote in the new supergroup before the service message arrived: that empty row gives way.
-    api.push(message(-100_777, (7, "carol"), "/help", None), 1).await;
+    api.push(message(-100_777, (7, "carol"), "/help", None), 1)
+        .await;
     api.push(
         json!({"update_id": UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed), "message": {
             "message_id": 5, "date": 1_795_000_000,

@@ -1,6 +1,6 @@
 //! Discord through serenity and poise. [`commands`] defines the slash commands; [`interactions`] turns
 //! commands, button clicks and modal submits into engine calls and answers them (ephemerally when private);
-//! [`render`] lays replies out as embeds and buttons within Discord's limits; [`transport`] delivers the
+//! [`render`](mod@render) lays replies out as embeds and buttons within Discord's limits; [`transport`] delivers the
 //! scheduled posts and reveals from the outbox to each server's chosen channel.
 //!
 //! The bot needs only the non-privileged `GUILDS` intent: it reads interactions, never message content. A
@@ -22,7 +22,6 @@ pub use interactions::{Handler, discord_chat};
 pub use transport::DiscordTransport;
 
 use crate::Engine;
-use crate::settings::{DiscordOptions, Shards};
 use commands::{Data, Error};
 use render::render;
 
@@ -88,7 +87,11 @@ async fn introduce(
 }
 
 /// Whether a reply, posted in a chat, gets a discussion thread: a reveal, in a server that turned threads on.
-pub fn wants_thread(engine: &Engine, chat: &crate::message::ChatRef, reply: &crate::message::Reply) -> bool {
+pub fn wants_thread(
+    engine: &Engine,
+    chat: &crate::message::ChatRef,
+    reply: &crate::message::Reply,
+) -> bool {
     if reply.kind != crate::message::ReplyKind::Reveal {
         return false;
     }
@@ -138,6 +141,27 @@ pub async fn open_thread(
     {
         tracing::warn!(chat = %chat.id, error = %e, "cannot open a discussion thread under the reveal");
     }
+}
+
+/// How many gateway shards the Discord adapter runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// As many as Discord recommends (`GET /gateway/bot`).
+    Auto,
+    /// A fixed number.
+    Fixed(u32),
+}
+
+/// Discord settings beyond connection and pacing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscordOptions {
+    /// Register slash commands in this server only (instant, for development) instead of globally.
+    pub dev_guild_id: Option<u64>,
+    /// Gateway shards.
+    pub shards: Shards,
+    /// How long the engine may take before an interaction is deferred (Discord allows three seconds).
+    /// Not a configuration key: tests set zero to force the deferred path.
+    pub ack_within: std::time::Duration,
 }
 
 /// How long the gateway's shards get to close on shutdown.

@@ -71,7 +71,9 @@ pub fn classify(e: &serenity::Error) -> SendError {
             // serenity sets code -1 when the body was not Discord's JSON (a proxy's error page): only
             // Discord itself saying 403 or 404 means the channel is gone.
             let from_discord = r.error.code >= 0;
-            if NO_ACCESS.contains(&r.error.code) || (from_discord && (status == 403 || status == 404)) {
+            if NO_ACCESS.contains(&r.error.code)
+                || (from_discord && (status == 403 || status == 404))
+            {
                 SendError::Permanent(what)
             } else if status == 429 {
                 // Only seen with serenity's rate limiter off (behind a proxy), which keeps the headers to

@@ -9,3 +9,13 @@ pub mod updates;
 pub use html::split_html;
 pub use transport::{MAX_TEXT, TelegramTransport, classify};
 pub use updates::TelegramAdapter;
+
+/// Telegram delivers updates to this bot by webhook: it listens on `listen` and Telegram posts to `url`
+/// (an HTTPS address forwarded to `listen`, e.g. by a reverse proxy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramWebhook {
+    /// The public HTTPS URL given to `setWebhook`.
+    pub url: url::Url,
+    /// The local address to listen on.
+    pub listen: std::net::SocketAddr,
+}

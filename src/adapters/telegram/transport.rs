@@ -204,7 +204,9 @@ impl TelegramTransport {
         match self.make_once(call).await {
             Err(SendError::ChatMoved { to }) => {
                 let Ok(to) = to.parse::<i64>() else {
-                    return Err(SendError::Rejected(format!("a chat moved to a bad id {to}")));
+                    return Err(SendError::Rejected(format!(
+                        "a chat moved to a bad id {to}"
+                    )));
                 };
                 self.chat_moved(call.chat(), to);
                 self.make_once(&call.to_chat(to)).await
@@ -218,7 +220,12 @@ impl TelegramTransport {
         let Some(engine) = &self.engine else { return };
         match engine.store().move_telegram_chat(from, to) {
             Ok(outcome) => {
-                tracing::info!(from, to, ?outcome, "the group became a supergroup; moved the chat")
+                tracing::info!(
+                    from,
+                    to,
+                    ?outcome,
+                    "the group became a supergroup; moved the chat"
+                )
             }
             Err(e) => tracing::error!(from, to, error = %e, "cannot move a chat to its supergroup"),
         }
@@ -242,7 +249,10 @@ impl TelegramTransport {
             return Vec::new();
         };
         match engine.store().telegram_poll_messages(round) {
-            Ok(ids) => ids.into_iter().filter_map(|id| i32::try_from(id).ok()).collect(),
+            Ok(ids) => ids
+                .into_iter()
+                .filter_map(|id| i32::try_from(id).ok())
+                .collect(),
             Err(e) => {
                 tracing::warn!(chat, round, error = %e, "cannot list the round's polls");
                 Vec::new()
@@ -514,8 +524,14 @@ mod tests {
             SendError::Rejected(_) => "rejected",
             other => panic!("{other:?}"),
         };
-        assert_eq!(kind("<html><title>502 Bad Gateway</title></html>"), "transient");
-        assert_eq!(kind("<h1>503 Service Temporarily Unavailable</h1>"), "transient");
+        assert_eq!(
+            kind("<html><title>502 Bad Gateway</title></html>"),
+            "transient"
+        );
+        assert_eq!(
+            kind("<h1>503 Service Temporarily Unavailable</h1>"),
+            "transient"
+        );
         assert_eq!(kind(""), "transient", "a cut-off answer");
         assert_eq!(kind("404 page not found"), "rejected");
         assert_eq!(kind("<html><head><title>403 Forbidden</title>"), "rejected");

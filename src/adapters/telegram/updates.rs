@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use super::TelegramWebhook;
 use anyhow::Context;
 use chrono::Utc;
 use teloxide::RequestError;
@@ -24,10 +25,9 @@ use teloxide::update_listeners::webhooks;
 
 use super::transport::{TelegramTransport, deep_link};
 use crate::Engine;
-use crate::command::{self, Command, CommandName, SettingsCommand};
+use crate::command::{self, Command, CommandName};
 use crate::i18n::{Lang, Msg};
 use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
-use crate::settings::TelegramWebhook;
 
 /// How many times a direct reply's Bot API call is tried again after a 429 or a network error.
 const DIRECT_RETRIES: u32 = 3;
@@ -289,16 +289,11 @@ impl TelegramAdapter {
             text = format!("/answer {text}");
         }
         let target = group.unwrap_or(chat);
-        let needs_admin = matches!(
-            command::parse(&text),
-            Command::Skip | Command::Reveal { personal: false } | Command::Settings(_)
-        ) && !matches!(
-            command::parse(&text),
-            Command::Settings(SettingsCommand::Show)
-        );
+        // Asking Telegram costs a call: only when the engine says admin rights change the answer.
         let is_admin = group.is_none()
             && !private
-            && (anonymous_admin || (needs_admin && self.is_admin(chat, user).await));
+            && (anonymous_admin
+                || (crate::engine::admin_matters(&text) && self.is_admin(chat, user).await));
         let incoming = Incoming {
             chat: tg_chat(target),
             user: UserRef {
@@ -377,15 +372,17 @@ impl TelegramAdapter {
             return;
         }
         let poll_id = answer.poll_id.0.clone();
-        let found = self.engine.blocking("looking up a poll", move |engine| {
-            let poll = engine.store().telegram_poll(&poll_id)?;
-            let Some(poll) = poll else {
-                return Ok(None);
-            };
-            let open = engine.store().open_round(poll.chat_id)?;
-            Ok::<_, crate::store::StoreError>(Some((poll, open.map(|r| r.id))))
-        })
-        .await;
+        let found = self
+            .engine
+            .blocking("looking up a poll", move |engine| {
+                let poll = engine.store().telegram_poll(&poll_id)?;
+                let Some(poll) = poll else {
+                    return Ok(None);
+                };
+                let open = engine.store().open_round(poll.chat_id)?;
+                Ok::<_, crate::store::StoreError>(Some((poll, open.map(|r| r.id))))
+            })
+            .await;
         let (poll, open_round) = match found {
             Some(Ok(Some(found))) => found,
             Some(Ok(None)) => {
