@@ -314,7 +314,6 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ChannelsOnlyOnDiscord => {
             "Channel and thread settings are for Discord servers; here questions are posted in this chat.".into()
         }
-        Msg::DiscordServersOnly => "Please use these commands in a server.".into(),
         Msg::ChoiceFinal { chosen } => format!(
             "You already chose {chosen}: a multiple-choice question takes one answer per member."
         ),
@@ -420,54 +419,7 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ConsoleLineTooLong { line, max } => {
             format!("Line {line} is longer than {max} bytes; it was skipped.")
         }
-        Msg::TelegramDmReady => {
-            "Ready: anything you send me here is your answer to today's question in the group (sealed until the reveal). /reveal shows the answer now.".into()
-        }
-        Msg::TelegramCannotDm {
-            name,
-            link,
-            received,
-        } => {
-            let head = if *received { format!("✅ Got {name}'s answer. ") } else { format!("{name}: ") };
-            format!("{head}I can't message you privately yet: open {link} and press Start, then private replies reach you there.")
-        }
         Msg::ConsolePlainText => "(Tip: answer with /answer <your answer>; /help lists the commands.)".into(),
         Msg::ConsoleHelp => "Console commands: /as <name> [--member|--admin] switches member, /clock +2h|+1d|2026-12-01T09:00 moves the clock, /quit leaves.".into(),
-        Msg::TelegramPollClosed => "That question has already been revealed or replaced, so this vote was not counted. /today shows today's question.".into(),
-        Msg::TelegramNotMember => "You are not in that group (or I am no longer there), so you cannot answer for it or see its scores here. Use the button under the question in the group.".into(),
     }
-}
-
-pub(super) fn discord_description(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "settings show" => "Show the settings",
-        "settings channel" => "Channel for the daily question (starts the schedule)",
-        "settings post" => "Time of the daily question",
-        "settings reveal" => "Time of the reveal",
-        "settings tz" => "Time zone",
-        "settings topics" => "Topics to draw from",
-        "settings difficulty" => "Difficulty range",
-        "settings lang" => "Interface language",
-        "settings answers" => "Show members' answers at the reveal",
-        "settings schedule" => "Start or pause the daily schedule",
-        "settings days" => "Days of the week with a question",
-        "settings threads" => "Open a discussion thread under each reveal",
-        "settings threads.state" => "on or off",
-        "answer.text" => "Your answer",
-        "reveal.who" => "Only you, or (admins) everyone",
-        "rate.rating" => "How well you knew it",
-        "leaderboard.period" => "Period",
-        "stats.user" => "Whose stats (default: yours)",
-        "settings channel.channel" => "The channel (default: this one)",
-        "settings post.time" => "24-hour HH:MM, e.g. 09:00",
-        "settings reveal.time" => "24-hour HH:MM, e.g. 21:00",
-        "settings tz.zone" => "IANA time zone, e.g. Europe/Berlin",
-        "settings topics.topics" => "Topic keys, comma-separated, or all",
-        "settings difficulty.range" => "1 to 3, e.g. 2 or 1-3",
-        "settings lang.language" => "zh or en",
-        "settings answers.mode" => "show or hide",
-        "settings schedule.state" => "on or off",
-        "settings days.days" => "all, weekdays, mon-fri, mon,wed,fri",
-        _ => return None,
-    })
 }

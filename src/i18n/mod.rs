@@ -42,23 +42,6 @@ impl Lang {
         }
     }
 
-    /// Descriptions of Discord slash subcommands (`settings post`), their options (`settings post.time`) and
-    /// option choices (`choice.week`); `None` for a key without one.
-    pub fn discord_description(self, key: &str) -> Option<&'static str> {
-        match self {
-            Lang::Zh => zh::discord_description(key),
-            Lang::En => en::discord_description(key),
-        }
-    }
-
-    /// The answer modal on Discord: (title, input label).
-    pub fn answer_modal_labels(self) -> (&'static str, &'static str) {
-        match self {
-            Lang::Zh => ("作答（揭晓前保密）", "你的答案"),
-            Lang::En => ("Your answer (sealed until the reveal)", "Answer"),
-        }
-    }
-
     /// The labels of the buttons under a question post: (answer, show me).
     pub fn post_button_labels(self) -> (&'static str, &'static str) {
         match self {
@@ -322,8 +305,6 @@ pub enum Msg {
     NoQuestions,
     /// Post and reveal at the same time of day.
     SameTimes,
-    /// A Discord command used outside a server.
-    DiscordServersOnly,
     /// `/settings channel` or `threads` where a chat has no channels to choose.
     ChannelsOnlyOnDiscord,
     /// `/settings on` on a platform that needs a channel first (Discord).
@@ -405,25 +386,10 @@ pub enum Msg {
         /// The limit in bytes.
         max: usize,
     },
-    /// Telegram: the DM now answers for a group.
-    TelegramDmReady,
-    /// Telegram: the bot cannot DM this member; how to fix it.
-    TelegramCannotDm {
-        /// Display name.
-        name: String,
-        /// The deep link that opens the DM.
-        link: String,
-        /// The hidden reply was a confirmation (so say it was received).
-        received: bool,
-    },
     /// Console: plain text typed.
     ConsolePlainText,
     /// Console: console-only commands.
     ConsoleHelp,
-    /// Telegram: a vote in the poll of a round that is no longer open (revealed or skipped).
-    TelegramPollClosed,
-    /// Telegram: a deep link to a group the member is not in.
-    TelegramNotMember,
 }
 
 /// Formats a score with one decimal place.
@@ -487,15 +453,6 @@ impl Msg {
                 admin: *admin,
             },
             Msg::ConsoleBadClock(arg) => Msg::ConsoleBadClock(literal(arg)),
-            Msg::TelegramCannotDm {
-                name,
-                link,
-                received,
-            } => Msg::TelegramCannotDm {
-                name: literal(name),
-                link: link.clone(),
-                received: *received,
-            },
             other => other.clone(),
         }
     }

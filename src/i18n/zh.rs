@@ -302,7 +302,6 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ChannelsOnlyOnDiscord => {
             "频道和讨论串设置只用于 Discord 服务器；这里的题目直接发在本群。".into()
         }
-        Msg::DiscordServersOnly => "请在服务器（群组）里使用这些命令。".into(),
         Msg::ChoiceFinal { chosen } => {
             format!("你已经选了 {chosen}：选择题每人只能作答一次，揭晓时见分晓。")
         }
@@ -404,69 +403,7 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ConsoleNotUtf8(line) => format!("第 {line} 行不是 UTF-8 文本，已跳过。"),
         Msg::ConsoleLineTooLong { line, max } => format!("第 {line} 行超过 {max} 字节，已跳过。"),
         Msg::ConsoleBadAs => "用法：/as <名字> [--member|--admin]".into(),
-        Msg::TelegramDmReady => {
-            "好的：在这里发给我的文字都算作你在群里今天这道题的答案（揭晓前保密）。也可以用 /reveal 先看答案。".into()
-        }
-        Msg::TelegramCannotDm {
-            name,
-            link,
-            received,
-        } => {
-            let head = if *received { format!("✅ 已收到 {name} 的答案。") } else { format!("{name}：") };
-            format!("{head}我还不能私信你，请先打开 {link} 并点“开始”，之后的私密回复都会发到私信里。")
-        }
         Msg::ConsolePlainText => "（提示：作答请用 /answer <你的答案>；/help 查看命令。）".into(),
         Msg::ConsoleHelp => "控制台命令：/as <名字> [--member|--admin] 切换成员，/clock +2h|+1d|2026-12-01T09:00 移动时钟，/quit 退出。".into(),
-        Msg::TelegramPollClosed => "这道题已经揭晓或换掉了，这次投票没有计入。用 /today 查看今天的题。".into(),
-        Msg::TelegramNotMember => "你不在这个群里（或者我不在了），所以不能在这里替它作答或查看它的成绩。请从群里题目下面的按钮进来。".into(),
     }
-}
-
-pub(super) fn discord_description(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "settings show" => "查看当前设置",
-        "settings channel" => "选择每日题目的频道（同时开启推送）",
-        "settings post" => "每日出题时间",
-        "settings reveal" => "揭晓时间",
-        "settings tz" => "时区",
-        "settings topics" => "出题主题",
-        "settings difficulty" => "难度范围",
-        "settings lang" => "界面语言",
-        "settings answers" => "揭晓时是否公开答案",
-        "settings schedule" => "开启或暂停每日推送",
-        "settings days" => "每周哪几天出题",
-        "settings threads" => "揭晓后开一个讨论串",
-        "settings threads.state" => "on 或 off",
-        "answer.text" => "你的答案",
-        "reveal.who" => "只给自己看，或（管理员）向所有人揭晓",
-        "rate.rating" => "记得怎么样",
-        "leaderboard.period" => "时段",
-        "stats.user" => "查看谁的成绩（默认自己）",
-        "settings channel.channel" => "频道（默认当前频道）",
-        "settings post.time" => "24 小时制 HH:MM，例如 09:00",
-        "settings reveal.time" => "24 小时制 HH:MM，例如 21:00",
-        "settings tz.zone" => "IANA 时区名，例如 Asia/Shanghai",
-        "settings topics.topics" => "主题，逗号分隔，或 all",
-        "settings difficulty.range" => "1 到 3，例如 2 或 1-3",
-        "settings lang.language" => "zh 或 en",
-        "settings answers.mode" => "show 或 hide",
-        "settings schedule.state" => "on 或 off",
-        "settings days.days" => "all、weekdays、mon-fri、mon,wed,fri",
-        "choice.me" => "只有我",
-        "choice.everyone" => "所有人",
-        "choice.again" => "忘了",
-        "choice.hard" => "困难",
-        "choice.good" => "记得",
-        "choice.easy" => "简单",
-        "choice.week" => "本周",
-        "choice.month" => "本月",
-        "choice.all" => "全部",
-        "choice.zh" => "中文",
-        "choice.en" => "英文",
-        "choice.show" => "公开",
-        "choice.hide" => "隐藏",
-        "choice.on" => "开启",
-        "choice.off" => "暂停",
-        _ => return None,
-    })
 }

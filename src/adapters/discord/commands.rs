@@ -319,7 +319,7 @@ fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
             .iter()
             .find(|c| c.word() == path)
             .map(|c| lang.command_summary(*c).to_string())
-            .or_else(|| lang.discord_description(&path).map(str::to_string))
+            .or_else(|| super::strings::description(lang, &path).map(str::to_string))
     };
     if let Some(en) = summary(Lang::En) {
         cmd.description = Some(clip(&en));
@@ -329,14 +329,14 @@ fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
     }
     for p in &mut cmd.parameters {
         let key = format!("{path}.{}", p.name);
-        if let Some(en) = Lang::En.discord_description(&key) {
+        if let Some(en) = super::strings::description(Lang::En, &key) {
             p.description = Some(clip(en));
         }
-        if let Some(zh) = Lang::Zh.discord_description(&key) {
+        if let Some(zh) = super::strings::description(Lang::Zh, &key) {
             localise(&mut p.description_localizations, zh);
         }
         for c in &mut p.choices {
-            if let Some(zh) = Lang::Zh.discord_description(&format!("choice.{}", c.name)) {
+            if let Some(zh) = super::strings::description(Lang::Zh, &format!("choice.{}", c.name)) {
                 localise(&mut c.localizations, zh);
             }
         }

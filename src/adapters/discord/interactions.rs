@@ -18,7 +18,7 @@ use serenity::all::Message;
 
 use super::render::{Post, render};
 use crate::Engine;
-use crate::i18n::{Lang, Msg};
+use crate::i18n::Lang;
 use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
 
 /// How long the engine may take before the interaction is deferred (Discord allows three seconds).
@@ -137,7 +137,7 @@ impl Handler {
         let Some(guild) = guild else {
             let lang = self.lang(None);
             let post = Post {
-                content: Some(lang.render(&Msg::DiscordServersOnly)),
+                content: Some(super::strings::servers_only(lang).to_string()),
                 ..Post::default()
             };
             let r = CreateInteractionResponse::Message(post.response(true));
@@ -253,7 +253,7 @@ impl Handler {
         let id = click.data.custom_id.as_str();
         if id == ANSWER_ID {
             let lang = self.lang(click.guild_id);
-            let (title, label) = lang.answer_modal_labels();
+            let (title, label) = super::strings::answer_modal_labels(lang);
             let input = serenity::all::CreateInputText::new(
                 serenity::all::InputTextStyle::Paragraph,
                 label,

@@ -9,6 +9,7 @@
 pub mod commands;
 pub mod interactions;
 pub mod render;
+pub mod strings;
 pub mod transport;
 
 use std::future::Future;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::TelegramWebhook;
+use super::strings::TelegramText;
 use anyhow::Context;
 use chrono::Utc;
 use teloxide::RequestError;
@@ -247,7 +248,7 @@ impl TelegramAdapter {
                 if !self.is_member(g, user).await {
                     let lang = self.engine.chat_language(&tg_chat(g));
                     let refusal =
-                        Reply::to_chat(ReplyKind::Refusal, lang.render(&Msg::TelegramNotMember));
+                        Reply::to_chat(ReplyKind::Refusal, TelegramText::NotMember.render(lang));
                     self.send(chat, None, &refusal).await;
                     return;
                 }
@@ -259,7 +260,7 @@ impl TelegramAdapter {
                     return;
                 }
                 let lang = self.engine.chat_language(&tg_chat(g));
-                let ready = Reply::to_chat(ReplyKind::Info, lang.render(&Msg::TelegramDmReady));
+                let ready = Reply::to_chat(ReplyKind::Info, TelegramText::DmReady.render(lang));
                 self.send(chat, None, &ready).await;
                 return;
             }
@@ -422,7 +423,7 @@ impl TelegramAdapter {
             let lang = self.engine.chat_language(&tg_chat(group));
             vec![Reply::to_chat(
                 ReplyKind::Refusal,
-                lang.render(&Msg::TelegramPollClosed),
+                TelegramText::PollClosed.render(lang),
             )]
         };
         for reply in replies {
@@ -496,12 +497,12 @@ impl TelegramAdapter {
                         continue;
                     }
                     let lang = self.engine.chat_language(&tg_chat(chat));
-                    let note = Msg::TelegramCannotDm {
+                    let note = TelegramText::CannotDm {
                         name: name.to_string(),
                         link: deep_link(&self.username, chat),
                         received: reply.kind == ReplyKind::Confirmation,
                     };
-                    let note = Reply::to_chat(ReplyKind::Info, lang.render(&note));
+                    let note = Reply::to_chat(ReplyKind::Info, note.render(lang));
                     self.send(chat, Some(chat), &note).await;
                 }
             }
