@@ -7,6 +7,17 @@ use super::{Store, StoreError, StoreResult, ts};
 use crate::message::Platform;
 use crate::vocab::{ChatSettings, Lang, Weekdays};
 
+/// What moving a chat to a new platform id did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatMove {
+    /// The chat now has the new id, with its rounds, scores, schedule and queued posts.
+    Moved,
+    /// Nothing stored under the old id (never met, or already moved).
+    NothingToMove,
+    /// Both ids have rounds: they are left as they are (merging two histories is not guessed at).
+    BothInUse,
+}
+
 /// A stored chat.
 #[derive(Debug, Clone)]
 pub struct ChatRow {
@@ -224,6 +235,58 @@ impl Store {
         .map_err(StoreError::from)?;
         tx.commit().map_err(StoreError::from)?;
         Ok(s)
+    }
+
+    /// A chat got a new platform id (a Telegram group became a supergroup): moves it (rounds, scores,
+    /// streaks, schedule and settings are keyed by the database id and come along) and re-addresses its queued
+    /// posts; `also` runs in the same transaction (the adapter's own records). A row the new id got in the
+    /// meantime (someone wrote there first) is dropped if it has no rounds yet.
+    pub fn move_chat(
+        &self,
+        platform: Platform,
+        from: &str,
+        to: &str,
+        also: impl FnOnce(&rusqlite::Connection) -> StoreResult<()>,
+    ) -> StoreResult<ChatMove> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chat_id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM chats WHERE platform = ?1 AND external_id = ?2",
+                params![platform.key(), from],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(chat_id) = chat_id else {
+            return Ok(ChatMove::NothingToMove);
+        };
+        let newer: Option<(i64, bool)> = tx
+            .query_row(
+                "SELECT id, EXISTS (SELECT 1 FROM rounds WHERE chat_id = chats.id) FROM chats
+                 WHERE platform = ?1 AND external_id = ?2",
+                params![platform.key(), to],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match newer {
+            Some((_, true)) => return Ok(ChatMove::BothInUse),
+            Some((id, false)) => {
+                tx.execute("DELETE FROM chats WHERE id = ?1", [id])?;
+            }
+            None => {}
+        }
+        tx.execute(
+            "UPDATE chats SET external_id = ?2 WHERE id = ?1",
+            params![chat_id, to],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.chat.id', ?2)
+             WHERE chat_id = ?1 AND state IN ('pending', 'sending')",
+            params![chat_id, to],
+        )?;
+        also(&tx)?;
+        tx.commit()?;
+        Ok(ChatMove::Moved)
     }
 
     /// Finds a member, creating them the first time, and keeps their display name current. Writes only when

@@ -10,15 +10,13 @@ mod boards;
 mod chats;
 mod outbox;
 mod rounds;
-mod telegram;
 
 pub use crate::vocab::ChatSettings;
 pub use answers::{AnswerRow, NewAnswer, RoundRecord, SaveOutcome, Settled, Settlement};
 pub use boards::{BoardRow, ScoreRow, StreakRow};
-pub use chats::{ChatRow, UserRow};
+pub use chats::{ChatMove, ChatRow, UserRow};
 pub use outbox::{OutboxCounts, OutboxItem};
 pub use rounds::RoundRow;
-pub use telegram::{ChatMove, TelegramPoll};
 
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -170,13 +168,13 @@ impl Store {
 
     /// Locks the connection. A poisoned lock (a panic elsewhere) still hands out the connection: SQLite's own
     /// transactions keep the data consistent.
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A connection for reading: a free reader, else the first reader as soon as it is free (the writer for a
     /// database without readers: in memory, or opened from a connection). It never waits for a writer.
-    fn read(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn read(&self) -> MutexGuard<'_, Connection> {
         for reader in &self.readers {
             match reader.try_lock() {
                 Ok(guard) => return guard,

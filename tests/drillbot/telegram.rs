@@ -665,9 +665,8 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
             + 1)
         .to_string();
     assert!(
-        bot.engine
-            .store()
-            .telegram_poll(&poll_id)
+        drillbot::adapters::telegram::records::TelegramRecords::of(bot.engine.store())
+            .poll(&poll_id)
             .unwrap()
             .is_some(),
         "{poll_id} recorded"
@@ -901,7 +900,10 @@ async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
             .unwrap()
             + 1
     );
-    let recorded = bot.engine.store().telegram_poll(&poll_id).unwrap().unwrap();
+    let recorded = drillbot::adapters::telegram::records::TelegramRecords::of(bot.engine.store())
+        .poll(&poll_id)
+        .unwrap()
+        .unwrap();
     assert_eq!(recorded.round_id, round.id);
     assert_eq!(recorded.chat_external_id, bot.chat.id);
 }

@@ -3,6 +3,7 @@
 //! the Bot API and turns messages, replies, DMs, button presses and poll answers into engine calls.
 
 pub mod html;
+pub mod records;
 pub mod strings;
 pub mod transport;
 pub mod updates;

@@ -19,6 +19,7 @@ use teloxide::types::{
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::html::{self, Part};
+use super::records::TelegramRecords;
 use crate::Engine;
 use crate::delivery::{SendError, Transport, backoff};
 use crate::message::{Audience, Button, Outgoing, Platform, Quiz, Reply};
@@ -218,7 +219,7 @@ impl TelegramTransport {
     /// Records that a group became a supergroup (from the service message or a send's error).
     pub fn chat_moved(&self, from: i64, to: i64) {
         let Some(engine) = &self.engine else { return };
-        match engine.store().move_telegram_chat(from, to) {
+        match TelegramRecords::of(engine.store()).move_chat(from, to) {
             Ok(outcome) => {
                 tracing::info!(
                     from,
@@ -248,7 +249,7 @@ impl TelegramTransport {
         let Some(engine) = &self.engine else {
             return Vec::new();
         };
-        match engine.store().telegram_poll_messages(round) {
+        match TelegramRecords::of(engine.store()).poll_messages(round) {
             Ok(ids) => ids
                 .into_iter()
                 .filter_map(|id| i32::try_from(id).ok())
@@ -336,8 +337,7 @@ impl TelegramTransport {
         let (poll_id, round, message_id) = (poll.id.0.clone(), quiz.round_id, message.id.0.into());
         engine
             .blocking("recording a quiz poll", move |e| {
-                e.store()
-                    .record_telegram_poll(&poll_id, round, message_id, Utc::now())
+                TelegramRecords::of(e.store()).record_poll(&poll_id, round, message_id, Utc::now())
             })
             .await
             .unwrap_or_else(|| Err(crate::store::StoreError::Corrupt("the task panicked".into())))

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::TelegramWebhook;
+use super::records::TelegramRecords;
 use super::strings::TelegramText;
 use anyhow::Context;
 use chrono::Utc;
@@ -376,7 +377,7 @@ impl TelegramAdapter {
         let found = self
             .engine
             .blocking("looking up a poll", move |engine| {
-                let poll = engine.store().telegram_poll(&poll_id)?;
+                let poll = TelegramRecords::of(engine.store()).poll(&poll_id)?;
                 let Some(poll) = poll else {
                     return Ok(None);
                 };
@@ -443,7 +444,7 @@ impl TelegramAdapter {
         match self
             .engine
             .blocking("reading a DM target", move |e| {
-                e.store().telegram_dm_target(user)
+                TelegramRecords::of(e.store()).dm_target(user)
             })
             .await?
         {
@@ -459,7 +460,7 @@ impl TelegramAdapter {
         let user = i64::try_from(user.0).map_err(|e| e.to_string())?;
         self.engine
             .blocking("saving a DM target", move |e| {
-                e.store().set_telegram_dm_target(user, group, Utc::now())
+                TelegramRecords::of(e.store()).set_dm_target(user, group, Utc::now())
             })
             .await
             .ok_or("the task panicked")?
