@@ -4,7 +4,7 @@
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 
-use crate::vocab::{Lang, Weekdays};
+use crate::vocab::{ChannelId, Lang, Weekdays};
 pub use crate::vocab::{Period, Rating};
 
 /// The commands every adapter understands, with their arguments parsed.
@@ -180,7 +180,7 @@ pub enum SettingsCommand {
     Days(Weekdays),
     /// `channel <where>`: the channel for scheduled posts (Discord passes a `<#id>` mention); starts the
     /// schedule.
-    Channel(String),
+    Channel(ChannelId),
     /// `threads on|off`: a discussion thread under each reveal (Discord).
     Threads(bool),
 }
@@ -350,11 +350,9 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
         }
         "channel" => {
             need(&value)?;
-            if value.split_whitespace().count() == 1 && value.chars().count() <= 100 {
-                Ok(SettingsCommand::Channel(value))
-            } else {
-                Err(Problem::BadChannel(value))
-            }
+            ChannelId::parse(&value)
+                .map(SettingsCommand::Channel)
+                .ok_or(Problem::BadChannel(value))
         }
         other => Err(Problem::UnknownSetting(other.to_string())),
     }
@@ -445,10 +443,21 @@ mod tests {
     }
 
     #[test]
-    fn settings_channel_takes_one_word() {
+    fn settings_channel_takes_a_channel_mention_or_id() {
         assert_eq!(
             parse("/settings channel <#123>"),
-            Command::Settings(SettingsCommand::Channel("<#123>".into()))
+            Command::Settings(SettingsCommand::Channel(ChannelId(123)))
+        );
+        assert_eq!(
+            parse("/settings channel 123"),
+            Command::Settings(SettingsCommand::Channel(ChannelId(123)))
+        );
+        assert_eq!(
+            parse("/settings channel general"),
+            Command::Malformed {
+                name: CommandName::Settings,
+                problem: Problem::BadChannel("general".into())
+            }
         );
         assert_eq!(
             parse("/settings channel two words"),

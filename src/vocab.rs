@@ -218,7 +218,7 @@ pub struct ChatSettings {
     /// An admin started the daily schedule.
     pub scheduled: bool,
     /// Where scheduled posts go when a chat has several channels (a Discord server); `None` elsewhere.
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
     /// Open a discussion thread under each reveal, where the platform has threads (Discord).
     pub threads: bool,
 }
@@ -302,5 +302,28 @@ impl Default for Limits {
             min_answer_chars: 10,
             outbox_retention_days: default_outbox_retention_days(),
         }
+    }
+}
+
+/// A channel for scheduled posts, where a chat has several (a Discord server's text channel, by its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChannelId(pub u64);
+
+impl ChannelId {
+    /// Parses a `<#id>` mention or a bare id (not 0).
+    pub fn parse(value: &str) -> Option<ChannelId> {
+        let v = value.trim();
+        let id = v
+            .strip_prefix("<#")
+            .and_then(|v| v.strip_suffix('>'))
+            .unwrap_or(v);
+        id.parse::<u64>().ok().filter(|&n| n > 0).map(ChannelId)
+    }
+}
+
+/// Shown as a mention (`<#id>`), which Discord displays as the channel's name.
+impl std::fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<#{}>", self.0)
     }
 }

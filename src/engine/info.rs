@@ -37,7 +37,7 @@ fn settings_view(s: &ChatSettings) -> SettingsView {
         show_answers: s.show_answers,
         post_days: s.post_days.to_string(),
         scheduled: s.scheduled,
-        channel: s.channel.clone(),
+        channel: s.channel.map(|c| c.to_string()),
         threads: s.threads,
     }
 }

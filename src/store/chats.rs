@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{Store, StoreError, StoreResult, ts};
 use crate::message::Platform;
-use crate::vocab::{ChatSettings, Lang, Weekdays};
+use crate::vocab::{ChannelId, ChatSettings, Lang, Weekdays};
 
 /// What moving a chat to a new platform id did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,11 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ChatRow, StoreError>> {
                 post_days: Weekdays::from_bits(days)
                     .ok_or_else(|| corrupt("post_days", &days.to_string()))?,
                 scheduled: r.get(12)?,
-                channel: r.get(16)?,
+                // Stored as the id (older rows hold a `<#id>` mention; both parse).
+                channel: r
+                    .get::<_, Option<String>>(16)?
+                    .as_deref()
+                    .and_then(ChannelId::parse),
                 threads: r.get(17)?,
             },
             seed: r.get(13)?,
@@ -228,7 +232,7 @@ impl Store {
                 s.scheduled,
                 ts(now),
                 s.post_days.bits(),
-                s.channel,
+                s.channel.map(|c| c.0.to_string()),
                 s.threads,
             ],
         )

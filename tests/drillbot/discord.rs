@@ -520,7 +520,7 @@ async fn discord_a_full_round_with_slash_commands_a_button_and_a_modal() {
     );
     let row = bot.chat();
     assert!(row.settings.scheduled);
-    assert_eq!(row.settings.channel.as_deref(), Some("<#200>"));
+    assert_eq!(row.settings.channel, Some(drillbot::vocab::ChannelId(200)));
 
     // alice asks for today's question: a public embed with Answer and Show me buttons.
     let cb = interact(&fake, &events, slash(ALICE, "today", json!([]), json!({}))).await;

@@ -290,7 +290,7 @@ fn the_interface_speaks_english_when_the_chat_chooses_it() {
 #[test]
 fn channel_settings_are_refused_where_a_chat_has_no_channels() {
     let bot = TestBot::new();
-    for text in ["/settings channel general", "/settings threads on"] {
+    for text in ["/settings channel 123", "/settings threads on"] {
         let replies = bot.admin(text);
         assert_eq!(replies[0].kind, ReplyKind::Refusal, "{text}");
         assert!(replies[0].text.contains("Discord"), "{}", replies[0].text);

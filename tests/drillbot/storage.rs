@@ -301,3 +301,30 @@ fn a_command_stuck_waiting_for_the_write_lock_holds_up_no_other_chat() {
         ack[0].text
     );
 }
+
+#[test]
+fn a_channel_stored_as_a_mention_by_an_older_drillbot_still_reads_as_its_id() {
+    let bot = TestBot::new();
+    bot.say("alice", "/help");
+    bot.engine
+        .store()
+        .with_connection(|c| c.execute("UPDATE chats SET channel = '<#77>'", []).unwrap());
+    assert_eq!(
+        bot.chat().settings.channel,
+        Some(drillbot::vocab::ChannelId(77))
+    );
+    // Written back as the bare id.
+    bot.engine
+        .store()
+        .change_settings::<StoreError>(bot.chat().id, bot.now, |s| {
+            s.threads = true;
+            Ok(())
+        })
+        .unwrap();
+    let stored: String = bot
+        .engine
+        .store()
+        .with_connection(|c| c.query_row("SELECT channel FROM chats", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(stored, "77");
+}

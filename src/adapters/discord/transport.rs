@@ -30,19 +30,6 @@ pub struct DiscordTransport {
     engine: Arc<Engine>,
 }
 
-/// The channel id in a `/settings channel` value: a `<#id>` mention or the bare id.
-pub fn channel_id(value: &str) -> Option<ChannelId> {
-    let id = value
-        .trim()
-        .strip_prefix("<#")
-        .and_then(|v| v.strip_suffix('>'))
-        .unwrap_or(value.trim());
-    id.parse::<u64>()
-        .ok()
-        .filter(|&n| n > 0)
-        .map(ChannelId::new)
-}
-
 impl DiscordTransport {
     /// A transport over serenity's HTTP client; the engine tells which channel each server chose.
     pub fn new(http: Arc<Http>, engine: Arc<Engine>) -> DiscordTransport {
@@ -117,7 +104,7 @@ impl Transport for DiscordTransport {
             .chat_row(&outgoing.chat)
             .map_err(|e| SendError::Transient(format!("cannot read the server's settings: {e}")))?
             .and_then(|c| c.settings.channel);
-        let Some(channel) = chosen.as_deref().and_then(channel_id) else {
+        let Some(channel) = chosen.map(|c| ChannelId::new(c.0)) else {
             return Err(SendError::Permanent(
                 "no channel chosen for this server (/settings channel)".into(),
             ));
@@ -146,18 +133,5 @@ impl Transport for DiscordTransport {
             super::open_thread(&self.http, &outgoing.chat, &sent, &outgoing.reply).await;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_channel_is_a_mention_or_a_bare_id() {
-        assert_eq!(channel_id("<#123>"), Some(ChannelId::new(123)));
-        assert_eq!(channel_id(" 456 "), Some(ChannelId::new(456)));
-        assert_eq!(channel_id("general"), None);
-        assert_eq!(channel_id("<#0>"), None);
     }
 }
