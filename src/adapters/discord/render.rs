@@ -8,7 +8,7 @@ use serenity::all::{
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
 };
 
-use crate::adapters::text::split_text;
+use crate::adapters::text::split;
 use crate::message::{Button, Reply, ReplyKind};
 
 /// Longest message content.
@@ -89,13 +89,15 @@ fn colour(kind: ReplyKind) -> u32 {
 /// The messages a reply becomes, in order; buttons go under the last one.
 pub fn render(reply: &Reply) -> Vec<Post> {
     let mut posts = match reply.kind {
-        ReplyKind::Confirmation | ReplyKind::Refusal => split_text(&reply.text, MAX_CONTENT - 100)
-            .into_iter()
-            .map(|part| Post {
-                content: Some(part),
-                ..Post::default()
-            })
-            .collect(),
+        ReplyKind::Confirmation | ReplyKind::Refusal => {
+            split(&reply.text, MAX_CONTENT - 100, discord_len)
+                .into_iter()
+                .map(|part| Post {
+                    content: Some(part),
+                    ..Post::default()
+                })
+                .collect()
+        }
         _ => embeds(reply),
     };
     if posts.is_empty() {
@@ -127,7 +129,7 @@ fn embeds(reply: &Reply) -> Vec<Post> {
         _ => (None, text),
     };
     // Leave room for a code fence reopened by the splitter and for the UTF-16 count of astral characters.
-    let parts = split_text(body, 3000);
+    let parts = split(body, 3000, discord_len);
     let mut posts: Vec<Post> = Vec::new();
     let mut current = Post::default();
     for (i, part) in parts.into_iter().enumerate() {

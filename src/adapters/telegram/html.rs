@@ -7,6 +7,7 @@
 //! markup). Everything else is text: `&`, `<` and `>` are escaped everywhere, so a name such as `<b>_*[x]` shows as
 //! typed. An unmatched marker stays visible as text; every tag emitted is closed, whatever the input.
 
+use crate::adapters::text::{fence_lang, split};
 use crate::markup;
 
 /// A piece of one line.
@@ -22,21 +23,6 @@ enum Inline {
 enum Block {
     Line(Vec<Inline>),
     Pre { lang: String, code: String },
-}
-
-const FENCE: &str = "```";
-
-/// A fence line opens (or closes) a code block; the rest of an opening line names the language.
-fn fence_lang(line: &str) -> Option<String> {
-    let rest = line.trim_start().strip_prefix(FENCE)?;
-    // A language name goes into an attribute: keep only characters that need no quoting.
-    Some(
-        rest.trim()
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '_' | '-' | '.'))
-            .take(20)
-            .collect(),
-    )
 }
 
 fn parse(src: &str) -> Vec<Block> {
@@ -263,141 +249,19 @@ pub struct Part {
     pub plain: String,
 }
 
-/// A piece of a source line, with the fence it sits in (the language) before and after it.
-#[derive(Debug, Clone)]
-struct Unit {
-    text: String,
-    /// Joined to the previous unit by a line break (false for the later pieces of a line cut in two).
-    newline_before: bool,
-    fence_before: Option<String>,
-    fence_after: Option<String>,
-}
-
-impl Unit {
-    fn is_paragraph_break(&self) -> bool {
-        self.fence_before.is_none() && self.newline_before && self.text.trim().is_empty()
-    }
-}
-
-/// The Markdown source of units `a..b` made self-contained: a fence open at the start is reopened, one open at
-/// the end is closed.
-fn chunk_source(units: &[Unit]) -> String {
-    let mut s = String::new();
-    if let Some(lang) = &units[0].fence_before {
-        s.push_str(FENCE);
-        s.push_str(lang);
-        s.push('\n');
-    }
-    for (i, u) in units.iter().enumerate() {
-        if i > 0 && u.newline_before {
-            s.push('\n');
-        }
-        s.push_str(&u.text);
-    }
-    if units.last().is_some_and(|u| u.fence_after.is_some()) {
-        s.push('\n');
-        s.push_str(FENCE);
-    }
-    s
-}
-
-fn rendered_len(units: &[Unit]) -> usize {
-    telegram_len(&to_html(&chunk_source(units)))
-}
-
-/// Cuts source lines into units, cutting a line whose rendering alone exceeds `max` into pieces that fit.
-fn units_of(src: &str, max: usize) -> Vec<Unit> {
-    let mut units = Vec::new();
-    let mut fence: Option<String> = None;
-    for line in src.split('\n') {
-        let before = fence.clone();
-        if let Some(lang) = fence_lang(line) {
-            fence = if fence.is_some() { None } else { Some(lang) };
-        }
-        let unit = |text: &str, newline_before: bool| Unit {
-            text: text.to_string(),
-            newline_before,
-            fence_before: before.clone(),
-            fence_after: fence.clone(),
-        };
-        let whole = unit(line, true);
-        if rendered_len(std::slice::from_ref(&whole)) <= max {
-            units.push(whole);
-            continue;
-        }
-        // Too long even alone: the longest prefixes that fit, found by bisection on characters.
-        let mut rest = line;
-        let mut first = true;
-        while !rest.is_empty() {
-            let chars: Vec<usize> = rest.char_indices().map(|(i, _)| i).collect();
-            // A cut never separates an escape's backslash from its character.
-            let end_of =
-                |n: usize| markup::safe_cut(rest, chars.get(n).copied().unwrap_or(rest.len()));
-            // Only the last piece of the line carries the fence state after the line.
-            let piece = |n: usize| {
-                let mut u = unit(&rest[..end_of(n)], first);
-                if n < chars.len() {
-                    u.fence_after = before.clone();
-                }
-                u
-            };
-            let fits = |n: usize| rendered_len(std::slice::from_ref(&piece(n))) <= max;
-            let (mut lo, mut hi) = (1, chars.len());
-            while lo < hi {
-                let mid = (lo + hi).div_ceil(2);
-                if fits(mid) { lo = mid } else { hi = mid - 1 }
-            }
-            let cut = end_of(lo);
-            units.push(piece(lo));
-            rest = &rest[cut..];
-            first = false;
-        }
-    }
-    units
-}
-
-/// Renders `src` as Telegram HTML in parts of at most `max` UTF-16 units each (after rendering), cut at
-/// paragraph boundaries when possible, then at line ends, then inside a line. A code block cut in two is closed
-/// at the end of one part and reopened at the start of the next.
+/// Renders `src` as Telegram HTML in parts of at most `max` UTF-16 units each (after rendering), cut as
+/// [`split`] cuts: at paragraph boundaries when possible, then at line ends, then inside a line, a code block
+/// cut in two closed at the end of one part and reopened at the start of the next.
 pub fn split_html(src: &str, max: usize) -> Vec<Part> {
     // A part is at least a fence (language names are capped at 20 characters) and one escaped character:
     // smaller limits cannot be honoured.
-    let max = max.max(128);
-    let units = units_of(src.trim_end(), max);
-    let mut parts = Vec::new();
-    let mut a = 0;
-    while a < units.len() {
-        // Paragraph breaks at the start of a part show nothing.
-        if units[a].is_paragraph_break() || (units[a].text.is_empty() && a > 0) {
-            a += 1;
-            continue;
-        }
-        let mut b = a + 1;
-        while b < units.len() && rendered_len(&units[a..=b]) <= max {
-            b += 1;
-        }
-        if b < units.len()
-            && let Some(k) = (a + 1..b).rev().find(|&k| units[k].is_paragraph_break())
-        {
-            b = k;
-        }
-        let source = chunk_source(&units[a..b]);
-        let source = source.trim_end();
-        if !source.trim().is_empty() {
-            parts.push(Part {
-                html: to_html(source),
-                plain: to_plain(source),
-            });
-        }
-        a = b;
-    }
-    if parts.is_empty() {
-        parts.push(Part {
-            html: String::new(),
-            plain: String::new(),
-        });
-    }
-    parts
+    split(src, max.max(128), |s| telegram_len(&to_html(s)))
+        .into_iter()
+        .map(|source| Part {
+            html: to_html(&source),
+            plain: to_plain(&source),
+        })
+        .collect()
 }
 
 #[cfg(test)]
