@@ -295,9 +295,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// How long a clean stop may take after the first shutdown signal (less than systemd's and compose's default
-/// stop timeouts, so the process ends itself rather than being killed).
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(8);
+/// How long a clean stop may take after the first shutdown signal: longer than Telegram's 10 s long poll (the
+/// dispatcher waits for it), shorter than the 30 s stop timeouts in `deploy/` (systemd, compose), so the
+/// process ends itself rather than being killed.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {

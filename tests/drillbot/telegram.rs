@@ -1150,3 +1150,76 @@ async fn telegram_the_upgrade_service_message_moves_the_chat_with_its_scores() {
     assert!(bot.chat().settings.scheduled, "the schedule came along");
     stop_adapter(stop, running).await;
 }
+
+#[tokio::test]
+async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
+    // A Bot API that answers getMe, then never answers getUpdates: the dispatcher's stop waits for it.
+    let hung = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::clone(&hung);
+    let app = axum::Router::new().fallback(axum::routing::any(move |uri: axum::http::Uri| {
+        let seen = Arc::clone(&seen);
+        async move {
+            let method = uri.path().rsplit('/').next().unwrap_or("").to_lowercase();
+            if method == "getupdates" {
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(300)).await;
+            }
+            let result = match method.as_str() {
+                "getme" => json!({"id": BOT_ID, "is_bot": true, "first_name": "drillbot",
+                        "username": "drillbot_bot", "can_join_groups": true,
+                        "can_read_all_group_messages": false, "supports_inline_queries": false,
+                        "has_main_web_app": false}),
+                _ => json!(true),
+            };
+            Json(json!({"ok": true, "result": result}))
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:secret")
+        .env(
+            "DRILLBOT__TELEGRAM__API_URL",
+            format!("http://127.0.0.1:{port}/"),
+        )
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if hung.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signal = |child: &std::process::Child| {
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    signal(&child);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The clean stop waits for the hung getUpdates call.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "stopped at the first signal: nothing hung"
+    );
+    signal(&child);
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still running after the second signal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("second shutdown signal"), "{log}");
+}
