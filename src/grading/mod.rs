@@ -371,7 +371,7 @@ const STATEMENT_WORDS_EN: &[&str] = &[
 ];
 
 fn makes_statement(piece: &str) -> bool {
-    static SINGLE: std::sync::OnceLock<(Vec<char>, Vec<&str>)> = std::sync::OnceLock::new();
+    static SINGLE: std::sync::OnceLock<(Vec<char>, AhoCorasick)> = std::sync::OnceLock::new();
     let (chars, words) = SINGLE.get_or_init(|| {
         let mut chars: Vec<char> = STATEMENT_WORDS_ZH
             .iter()
@@ -379,15 +379,15 @@ fn makes_statement(piece: &str) -> bool {
             .filter_map(|w| w.chars().next())
             .collect();
         chars.sort_unstable();
-        let words = STATEMENT_WORDS_ZH
+        let words: Vec<&str> = STATEMENT_WORDS_ZH
             .iter()
             .copied()
             .filter(|w| w.chars().count() > 1)
             .collect();
-        (chars, words)
+        (chars, AhoCorasick::new(words).expect("a small word list"))
     });
     piece.chars().any(|c| chars.binary_search(&c).is_ok())
-        || words.iter().any(|w| piece.contains(w))
+        || words.is_match(piece)
         || piece.split(' ').any(|w| STATEMENT_WORDS_EN.contains(&w))
 }
 

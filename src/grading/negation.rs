@@ -206,10 +206,14 @@ const WINDOW: f32 = 14.0;
 /// A verdict clause is short: at most this many units besides the verdict itself.
 const VERDICT_CLAUSE: f32 = 8.0;
 
-/// Normalised words, with the set of their first characters so most positions are ruled out at once.
+/// Normalised words, with the set of their first characters so most positions are ruled out at once, and
+/// one automaton to find any of them in a text in a single pass.
 struct Words {
     words: Vec<String>,
     firsts: Vec<char>,
+    /// For each of `firsts`, the indices of the words that start with it.
+    starting: Vec<Vec<usize>>,
+    automaton: aho_corasick::AhoCorasick,
 }
 
 impl Words {
@@ -218,7 +222,40 @@ impl Words {
         let mut firsts: Vec<char> = words.iter().filter_map(|w| w.chars().next()).collect();
         firsts.sort_unstable();
         firsts.dedup();
-        Words { words, firsts }
+        let automaton = aho_corasick::AhoCorasick::new(&words).expect("a small word list");
+        let starting = firsts
+            .iter()
+            .map(|&f| {
+                (0..words.len())
+                    .filter(|&i| words[i].starts_with(f))
+                    .collect()
+            })
+            .collect();
+        Words {
+            words,
+            firsts,
+            starting,
+            automaton,
+        }
+    }
+
+    /// The first of the words (in list order) that occurs in `text`, English words only as whole words
+    /// (what [`find_phrase`] finds, for all the words in one pass).
+    fn first_in(&self, text: &str) -> Option<&str> {
+        self.automaton
+            .find_overlapping_iter(text)
+            .filter(|m| {
+                let word = &self.words[m.pattern().as_usize()];
+                let is_word = |c: char| c.is_ascii_alphanumeric();
+                let glued_before = word.starts_with(is_word)
+                    && text[..m.start()].chars().next_back().is_some_and(is_word);
+                let glued_after =
+                    word.ends_with(is_word) && text[m.end()..].chars().next().is_some_and(is_word);
+                !glued_before && !glued_after
+            })
+            .map(|m| m.pattern().as_usize())
+            .min()
+            .map(|i| self.words[i].as_str())
     }
 }
 
@@ -298,14 +335,12 @@ pub fn units_of(text: &str) -> f32 {
 /// The length of the longest of `words` that starts at `pos` (English words only as whole words).
 fn any_at(text: &str, pos: usize, words: &Words) -> Option<usize> {
     let first = text[pos..].chars().next()?;
-    if words.firsts.binary_search(&first).is_err() {
-        return None;
-    }
+    let slot = words.firsts.binary_search(&first).ok()?;
     let is_word = |c: char| c.is_ascii_alphanumeric();
     let before = text[..pos].chars().next_back();
-    words
-        .words
+    words.starting[slot]
         .iter()
+        .map(|&i| &words.words[i])
         .filter(|w| {
             text[pos..].starts_with(w.as_str())
                 && !(w.starts_with(is_word) && before.is_some_and(is_word))
@@ -411,10 +446,7 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
         // A verdict clause is short: longer ones are not searched.
         let units = units_of(clause);
         if units <= VERDICT_CLAUSE + 6.0
-            && let Some(v) = lex
-                .verdicts
-                .iter()
-                .find(|v| find_phrase(clause, v).next().is_some())
+            && let Some(v) = lex.verdicts.first_in(clause)
         {
             verdict_of[ci] = units - units_of(v) <= VERDICT_CLAUSE;
         }
@@ -424,11 +456,7 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
     for (ci, cl) in a.clauses.iter().enumerate() {
         let clause = &text[cl.start..cl.end];
         if denying_list {
-            if lex
-                .corrections
-                .iter()
-                .any(|c| find_phrase(clause, c).next().is_some())
-            {
+            if lex.corrections.first_in(clause).is_some() {
                 denying_list = false;
             } else {
                 negated[cl.start..cl.end].iter_mut().for_each(|b| *b = true);
