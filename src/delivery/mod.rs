@@ -62,7 +62,10 @@ pub trait Transport: Send + Sync {
     fn platform(&self) -> Platform;
     /// The calls that deliver a message, in order. The same message must give the same calls every time (a
     /// retry skips the ones already accepted). An error means the message cannot be sent at all.
-    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<Self::Call>, SendError>;
+    fn calls(
+        &self,
+        outgoing: &Outgoing,
+    ) -> impl Future<Output = Result<Vec<Self::Call>, SendError>> + Send;
     /// Makes one call; `Ok` only when the platform accepted it.
     fn send_call(
         &self,
@@ -73,7 +76,7 @@ pub trait Transport: Send + Sync {
     /// Makes every call of a message in a row, unpaced and unrecorded (a direct reply).
     fn send(&self, outgoing: &Outgoing) -> impl Future<Output = Result<(), SendError>> + Send {
         async move {
-            for call in self.calls(outgoing)? {
+            for call in self.calls(outgoing).await? {
                 self.send_call(outgoing, &call).await?;
             }
             Ok(())
@@ -278,7 +281,7 @@ impl<T: Transport> Delivery<T> {
         report: &mut PassReport,
     ) -> Result<(), StoreError> {
         let key = item.outgoing.chat.id.clone();
-        let calls = match self.transport.calls(&item.outgoing) {
+        let calls = match self.transport.calls(&item.outgoing).await {
             Ok(calls) => calls,
             Err(e) => return self.failed(&item, e, report).await,
         };

@@ -212,6 +212,13 @@ impl Engine {
         }
     }
 
+    /// The language a chat speaks, read on a blocking thread (the default when it cannot be read).
+    pub async fn language_of(self: &Arc<Self>, chat: ChatRef) -> Lang {
+        self.blocking("reading a chat's language", move |e| e.chat_language(&chat))
+            .await
+            .unwrap_or(self.defaults.language)
+    }
+
     /// Runs `f` with the engine on a blocking thread (the async side's way to the store). A panic is logged
     /// with `what` was being done, and gives `None`.
     pub async fn blocking<T: Send + 'static>(

@@ -124,9 +124,9 @@ impl Handler {
     }
 
     /// The language of a server (the default one outside servers).
-    fn lang(&self, guild: Option<GuildId>) -> Lang {
+    async fn lang(&self, guild: Option<GuildId>) -> Lang {
         match guild {
-            Some(g) => self.engine.chat_language(&discord_chat(g)),
+            Some(g) => self.engine.language_of(discord_chat(g)).await,
             None => self.engine.default_language(),
         }
     }
@@ -135,7 +135,7 @@ impl Handler {
     pub async fn run(&self, http: &Http, inter: Interaction<'_>, text: String) {
         let (guild, channel, user, member) = inter.parts();
         let Some(guild) = guild else {
-            let lang = self.lang(None);
+            let lang = self.lang(None).await;
             let post = Post {
                 content: Some(super::strings::servers_only(lang).to_string()),
                 ..Post::default()
@@ -252,7 +252,7 @@ impl Handler {
     pub async fn on_button(&self, http: &Http, click: &ComponentInteraction) {
         let id = click.data.custom_id.as_str();
         if id == ANSWER_ID {
-            let lang = self.lang(click.guild_id);
+            let lang = self.lang(click.guild_id).await;
             let (title, label) = super::strings::answer_modal_labels(lang);
             let input = serenity::all::CreateInputText::new(
                 serenity::all::InputTextStyle::Paragraph,

@@ -63,17 +63,19 @@ async fn introduce(
     channel: Option<serenity::ChannelId>,
 ) {
     let chat = discord_chat(guild);
-    match engine.chat_row(&chat) {
-        Ok(None) => {}
-        Ok(Some(_)) => return,
-        Err(e) => {
-            tracing::error!(guild = guild.get(), error = %e, "cannot look up a server");
-            return;
-        }
-    }
-    let welcome = match engine.introduce(&chat, false, false, Utc::now()) {
-        Ok(r) => r,
-        Err(e) => {
+    let registered = engine
+        .blocking("registering a new server", move |e| {
+            match e.chat_row(&chat) {
+                Ok(None) => e.introduce(&chat, false, false, Utc::now()).map(Some),
+                Ok(Some(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await;
+    let welcome = match registered {
+        Some(Ok(Some(welcome))) => welcome,
+        Some(Ok(None)) | None => return,
+        Some(Err(e)) => {
             tracing::error!(guild = guild.get(), error = %e, "cannot register a new server");
             return;
         }
@@ -88,20 +90,25 @@ async fn introduce(
 }
 
 /// Whether a reply, posted in a chat, gets a discussion thread: a reveal, in a server that turned threads on.
-pub fn wants_thread(
-    engine: &Engine,
+pub async fn wants_thread(
+    engine: &Arc<Engine>,
     chat: &crate::message::ChatRef,
     reply: &crate::message::Reply,
 ) -> bool {
     if reply.kind != crate::message::ReplyKind::Reveal {
         return false;
     }
-    match engine.chat_row(chat) {
-        Ok(row) => row.is_some_and(|c| c.settings.threads),
-        Err(e) => {
+    let chat = chat.clone();
+    match engine
+        .blocking("reading whether threads are on", move |e| e.chat_row(&chat))
+        .await
+    {
+        Some(Ok(row)) => row.is_some_and(|c| c.settings.threads),
+        Some(Err(e)) => {
             tracing::warn!(error = %e, "cannot read whether threads are on; no thread opened");
             false
         }
+        None => false,
     }
 }
 
@@ -109,12 +116,12 @@ pub fn wants_thread(
 /// permission to create threads) is logged: the reveal itself was delivered.
 pub async fn open_thread_if_wanted(
     http: &serenity::Http,
-    engine: &Engine,
+    engine: &Arc<Engine>,
     chat: &crate::message::ChatRef,
     message: &serenity::Message,
     reply: &crate::message::Reply,
 ) {
-    if wants_thread(engine, chat, reply) {
+    if wants_thread(engine, chat, reply).await {
         open_thread(http, chat, message, reply).await;
     }
 }

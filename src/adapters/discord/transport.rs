@@ -92,16 +92,19 @@ impl Transport for DiscordTransport {
 
     type Call = DiscordCall;
 
-    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<DiscordCall>, SendError> {
+    async fn calls(&self, outgoing: &Outgoing) -> Result<Vec<DiscordCall>, SendError> {
         if let Audience::User(_) = outgoing.reply.audience {
             return Err(SendError::Rejected(
                 "private replies are sent as ephemeral interaction responses, not queued".into(),
             ));
         }
         // A database error is transient: only a chat that really has no channel pauses.
+        let chat = outgoing.chat.clone();
         let chosen = self
             .engine
-            .chat_row(&outgoing.chat)
+            .blocking("reading a server's channel", move |e| e.chat_row(&chat))
+            .await
+            .ok_or_else(|| SendError::Transient("reading the server's settings panicked".into()))?
             .map_err(|e| SendError::Transient(format!("cannot read the server's settings: {e}")))?
             .and_then(|c| c.settings.channel);
         let Some(channel) = chosen.map(|c| ChannelId::new(c.0)) else {
@@ -109,7 +112,7 @@ impl Transport for DiscordTransport {
                 "no channel chosen for this server (/settings channel)".into(),
             ));
         };
-        let thread = super::wants_thread(&self.engine, &outgoing.chat, &outgoing.reply);
+        let thread = super::wants_thread(&self.engine, &outgoing.chat, &outgoing.reply).await;
         Ok(render(&outgoing.reply)
             .into_iter()
             .enumerate()

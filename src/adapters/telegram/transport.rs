@@ -144,7 +144,12 @@ impl TelegramTransport {
     /// The Bot API calls that deliver a reply to a chat id: the text rendered and split (the buttons under the
     /// last part), a quiz as a poll after it, and for a reveal, closing the round's polls. `group` is the
     /// group the reply is about (for deep links).
-    pub fn calls_for(&self, chat: i64, group: Option<i64>, reply: &Reply) -> Vec<TelegramCall> {
+    pub async fn calls_for(
+        &self,
+        chat: i64,
+        group: Option<i64>,
+        reply: &Reply,
+    ) -> Vec<TelegramCall> {
         let quiz = reply
             .quiz
             .as_ref()
@@ -179,6 +184,7 @@ impl TelegramTransport {
         if let (Some(round), Audience::Chat) = (reply.closes_round, &reply.audience) {
             calls.extend(
                 self.poll_messages(chat, round)
+                    .await
                     .into_iter()
                     .map(|message| TelegramCall::StopPoll { chat, message }),
             );
@@ -193,7 +199,7 @@ impl TelegramTransport {
         group: Option<i64>,
         reply: &Reply,
     ) -> Result<(), SendError> {
-        for call in self.calls_for(chat, group, reply) {
+        for call in self.calls_for(chat, group, reply).await {
             self.make(&call).await?;
         }
         Ok(())
@@ -209,7 +215,14 @@ impl TelegramTransport {
                         "a chat moved to a bad id {to}"
                     )));
                 };
-                self.chat_moved(call.chat(), to);
+                let (this, from) = (self.clone(), call.chat());
+                if let Some(engine) = &self.engine {
+                    engine
+                        .blocking("moving a chat to its supergroup", move |_| {
+                            this.chat_moved(from, to)
+                        })
+                        .await;
+                }
                 self.make_once(&call.to_chat(to)).await
             }
             other => other,
@@ -245,19 +258,25 @@ impl TelegramTransport {
     }
 
     /// The message ids of a round's quiz polls in a chat (none without the engine, or if they cannot be read).
-    fn poll_messages(&self, chat: i64, round: i64) -> Vec<i32> {
+    async fn poll_messages(&self, chat: i64, round: i64) -> Vec<i32> {
         let Some(engine) = &self.engine else {
             return Vec::new();
         };
-        match TelegramRecords::of(engine.store()).poll_messages(round) {
-            Ok(ids) => ids
+        let listed = engine
+            .blocking("listing a round's polls", move |e| {
+                TelegramRecords::of(e.store()).poll_messages(round)
+            })
+            .await;
+        match listed {
+            Some(Ok(ids)) => ids
                 .into_iter()
                 .filter_map(|id| i32::try_from(id).ok())
                 .collect(),
-            Err(e) => {
+            Some(Err(e)) => {
                 tracing::warn!(chat, round, error = %e, "cannot list the round's polls");
                 Vec::new()
             }
+            None => Vec::new(),
         }
     }
 
@@ -483,11 +502,11 @@ impl Transport for TelegramTransport {
 
     type Call = TelegramCall;
 
-    fn calls(&self, outgoing: &Outgoing) -> Result<Vec<TelegramCall>, SendError> {
+    async fn calls(&self, outgoing: &Outgoing) -> Result<Vec<TelegramCall>, SendError> {
         let chat: i64 = outgoing.chat.id.parse().map_err(|_| {
             SendError::Rejected(format!("not a Telegram chat id: {}", outgoing.chat.id))
         })?;
-        Ok(self.calls_for(chat, Some(chat), &outgoing.reply))
+        Ok(self.calls_for(chat, Some(chat), &outgoing.reply).await)
     }
 
     async fn send_call(&self, _outgoing: &Outgoing, call: &TelegramCall) -> Result<(), SendError> {

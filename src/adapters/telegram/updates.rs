@@ -247,7 +247,7 @@ impl TelegramAdapter {
             {
                 // Only a member of the group may answer for it or read its boards from the DM.
                 if !self.is_member(g, user).await {
-                    let lang = self.engine.chat_language(&tg_chat(g));
+                    let lang = self.engine.language_of(tg_chat(g)).await;
                     let refusal =
                         Reply::to_chat(ReplyKind::Refusal, TelegramText::NotMember.render(lang));
                     self.send(chat, None, &refusal).await;
@@ -255,12 +255,12 @@ impl TelegramAdapter {
                 }
                 if let Err(e) = self.set_dm_target(user, g).await {
                     tracing::error!(error = %e, "cannot remember a DM target");
-                    let lang = self.engine.chat_language(&tg_chat(g));
+                    let lang = self.engine.language_of(tg_chat(g)).await;
                     let sorry = Reply::to_chat(ReplyKind::Refusal, lang.render(&Msg::Internal));
                     self.send(chat, None, &sorry).await;
                     return;
                 }
-                let lang = self.engine.chat_language(&tg_chat(g));
+                let lang = self.engine.language_of(tg_chat(g)).await;
                 let ready = Reply::to_chat(ReplyKind::Info, TelegramText::DmReady.render(lang));
                 self.send(chat, None, &ready).await;
                 return;
@@ -421,7 +421,7 @@ impl TelegramAdapter {
             };
             self.handle(incoming).await
         } else {
-            let lang = self.engine.chat_language(&tg_chat(group));
+            let lang = self.engine.language_of(tg_chat(group)).await;
             vec![Reply::to_chat(
                 ReplyKind::Refusal,
                 TelegramText::PollClosed.render(lang),
@@ -497,7 +497,7 @@ impl TelegramAdapter {
                     if self.send(dm, Some(chat), &reply).await || from_dm {
                         continue;
                     }
-                    let lang = self.engine.chat_language(&tg_chat(chat));
+                    let lang = self.engine.language_of(tg_chat(chat)).await;
                     let note = TelegramText::CannotDm {
                         name: name.to_string(),
                         link: deep_link(&self.username, chat),
