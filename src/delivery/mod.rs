@@ -1,6 +1,8 @@
 //! Delivery: a worker that takes due messages from the outbox and sends them through a platform
-//! [`Transport`], paced by sliding windows (one for the platform, one per chat), honouring `retry_after`,
-//! retrying transient errors with exponential backoff and jitter, and pausing chats on permanent errors.
+//! [`Transport`], one API call at a time: every call is paced by sliding windows (one for the platform, one per
+//! chat) and recorded once the platform accepts it, so a retry starts at the call that failed. It honours
+//! `retry_after`, retries transient errors with exponential backoff and jitter, and pauses chats on permanent
+//! errors. Its database work runs on blocking threads ([`crate::Engine::blocking`]).
 //!
 //! The worker confirms a message only after the platform accepted it; a message claimed but not confirmed
 //! when the process died is sent again once its claim is older than [`CLAIM_LEASE`]
