@@ -136,6 +136,10 @@ pub struct Reply {
     /// The round a reveal concludes, so a platform can close what belongs to it (Telegram's polls).
     #[serde(default)]
     pub closes_round: Option<i64>,
+    /// The round a question post asks, so a platform can tell replies to it from replies to anything else
+    /// (on Telegram, only a reply to the question is an answer).
+    #[serde(default)]
+    pub asks_round: Option<i64>,
 }
 
 /// A multiple-choice question as data: what a native quiz (a Telegram poll) needs. Answering it is the same
@@ -164,6 +168,7 @@ impl Reply {
             buttons: Vec::new(),
             quiz: None,
             closes_round: None,
+            asks_round: None,
         }
     }
 
@@ -176,6 +181,7 @@ impl Reply {
             buttons: Vec::new(),
             quiz: None,
             closes_round: None,
+            asks_round: None,
         }
     }
 
@@ -188,6 +194,12 @@ impl Reply {
     /// The same reply marked as concluding a round.
     pub fn closing_round(mut self, round_id: i64) -> Reply {
         self.closes_round = Some(round_id);
+        self
+    }
+
+    /// The same reply marked as the question post of a round.
+    pub fn asking_round(mut self, round_id: i64) -> Reply {
+        self.asks_round = Some(round_id);
         self
     }
 

@@ -138,8 +138,9 @@ impl Engine {
             label: peek_label.to_string(),
             command: "/reveal me".to_string(),
         });
-        let mut reply =
-            Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg)).with_buttons(buttons);
+        let mut reply = Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg))
+            .with_buttons(buttons)
+            .asking_round(round.id);
         if q.is_choice() {
             reply = reply.with_quiz(Quiz {
                 round_id: round.id,

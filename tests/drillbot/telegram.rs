@@ -179,6 +179,20 @@ impl FakeBotApi {
             .collect()
     }
 
+    /// The id the fake gave the last message it was asked to send containing `needle`.
+    fn message_id_of(&self, needle: &str) -> i64 {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, b))| {
+                m == "sendmessage" && b["text"].as_str().unwrap_or_default().contains(needle)
+            })
+            .map(|(i, _)| i as i64 + 1)
+            .next_back()
+            .expect("such a message was sent")
+    }
+
     /// The bodies of every call to a method (lower case).
     fn calls_of(&self, method: &str) -> Vec<Value> {
         self.calls
@@ -448,12 +462,36 @@ async fn telegram_a_full_round_in_a_group_with_answers_by_command_reply_and_dm()
     )
     .await;
     assert!(api.sends_to(2).last().unwrap().contains("已收到"));
-    let question_msg = json!({"message_id": 7, "date": 1_795_000_000, "from": bot_user(),
-        "chat": {"id": group, "type": "supergroup", "title": "study group"}, "text": "📝 今日一题"});
+    let bot_message = |id: i64, text: &str| {
+        json!({"message_id": id, "date": 1_795_000_000, "from": bot_user(),
+            "chat": {"id": group, "type": "supergroup", "title": "study group"}, "text": text})
+    };
+    let question_msg = bot_message(api.message_id_of("今日一题"), "📝 今日一题");
     let bob = format!("{} BOBMARK", crate::harness::partial_answer(&q.id));
     api.push(message(group, (3, "bob"), &bob, Some(question_msg)), 1)
         .await;
     assert!(api.sends_to(3).last().unwrap().contains("已收到"));
+    // A reply to another bot message is not an answer: alice's "thanks" under the settings confirmation
+    // leaves her answer as it was.
+    let settings_msg = bot_message(api.message_id_of("设置已更新"), "设置已更新");
+    let before = api.sends().len();
+    api.updates.lock().unwrap().push_back(message(
+        group,
+        (2, "alice"),
+        "谢谢，这个设置很好用，我明天也会来答题的。",
+        Some(settings_msg),
+    ));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(api.sends().len(), before, "the bot said nothing");
+    let alice_body: String = bot.engine.store().with_connection(|c| {
+        c.query_row(
+            "SELECT a.body FROM answers a JOIN users u ON u.id = a.user_id WHERE u.display_name = 'alice'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    });
+    assert!(alice_body.contains("ALICEMARK"), "{alice_body}");
     api.push(message(4, (4, "carol"), "/start g-100123", None), 1)
         .await;
     let carol = "生成器函数用 yield 暂停，返回迭代器，惰性产生值 CAROLMARK";

@@ -41,9 +41,41 @@ impl<'a> TelegramRecords<'a> {
                     "UPDATE telegram_dm_targets SET group_id = ?2 WHERE group_id = ?1",
                     params![from, to],
                 )?;
+                tx.execute(
+                    "UPDATE telegram_question_messages SET chat_id = ?2 WHERE chat_id = ?1",
+                    params![from, to],
+                )?;
                 Ok(())
             },
         )
+    }
+
+    /// Remembers a message of a round's question post (a second record of the same message is ignored).
+    pub fn record_question_message(
+        &self,
+        chat: i64,
+        message_id: i64,
+        round_id: i64,
+    ) -> StoreResult<()> {
+        self.store.conn().execute(
+            "INSERT INTO telegram_question_messages (chat_id, message_id, round_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+            params![chat, message_id, round_id],
+        )?;
+        Ok(())
+    }
+
+    /// The round whose question post a message in a chat belongs to, if it is one.
+    pub fn question_round(&self, chat: i64, message_id: i64) -> StoreResult<Option<i64>> {
+        Ok(self
+            .store
+            .read()
+            .query_row(
+                "SELECT round_id FROM telegram_question_messages WHERE chat_id = ?1 AND message_id = ?2",
+                params![chat, message_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Remembers a poll posted for a round (a second record of the same poll is ignored).

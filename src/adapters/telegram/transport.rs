@@ -51,6 +51,8 @@ pub enum TelegramCall {
         part: Part,
         /// Its buttons.
         keyboard: Option<InlineKeyboardMarkup>,
+        /// The round, when the text is a question post (a reply to it is an answer).
+        asks_round: Option<i64>,
     },
     /// `sendPoll` for a multiple-choice question.
     Poll {
@@ -173,6 +175,9 @@ impl TelegramTransport {
                     None
                 },
                 part,
+                asks_round: reply
+                    .asks_round
+                    .filter(|_| reply.audience == Audience::Chat),
             })
             .collect();
         if let Some(quiz) = quiz {
@@ -251,7 +256,14 @@ impl TelegramTransport {
                 chat,
                 part,
                 keyboard,
-            } => self.send_part(*chat, part, keyboard.clone()).await,
+                asks_round,
+            } => {
+                let message = self.send_part(*chat, part, keyboard.clone()).await?;
+                if let Some(round) = *asks_round {
+                    self.record_question_message(*chat, message, round).await;
+                }
+                Ok(())
+            }
             TelegramCall::Poll { chat, quiz } => self.send_poll(*chat, quiz).await,
             TelegramCall::StopPoll { chat, message } => self.stop_poll(*chat, *message).await,
         }
@@ -296,12 +308,27 @@ impl TelegramTransport {
         }
     }
 
+    /// Remembers that a message is (part of) a round's question post, so that a reply to it is an answer.
+    /// Best effort: without the record, a reply to it is not taken as an answer (`/answer` still works).
+    async fn record_question_message(&self, chat: i64, message: i32, round: i64) {
+        let Some(engine) = &self.engine else { return };
+        let recorded = engine
+            .blocking("recording a question message", move |e| {
+                TelegramRecords::of(e.store()).record_question_message(chat, message.into(), round)
+            })
+            .await;
+        if let Some(Err(e)) = recorded {
+            tracing::warn!(chat, round, error = %e, "cannot record a question message; replies to it will not count");
+        }
+    }
+
+    /// Sends one part; returns the message's id.
     async fn send_part(
         &self,
         chat: i64,
         part: &Part,
         kb: Option<InlineKeyboardMarkup>,
-    ) -> Result<(), SendError> {
+    ) -> Result<i32, SendError> {
         let mut request = self
             .bot
             .send_message(ChatId(chat), part.html.clone())
@@ -310,14 +337,17 @@ impl TelegramTransport {
             request = request.reply_markup(kb);
         }
         match self.call(request).await {
-            Ok(_) => Ok(()),
+            Ok(sent) => Ok(sent.id.0),
             Err(RequestError::Api(ApiError::CantParseEntities(e))) => {
                 tracing::warn!(chat, error = %e, "Telegram could not parse our HTML; sending the part as plain text");
                 let mut request = self.bot.send_message(ChatId(chat), part.plain.clone());
                 if let Some(kb) = kb {
                     request = request.reply_markup(kb);
                 }
-                self.call(request).await.map(drop).map_err(|e| classify(&e))
+                self.call(request)
+                    .await
+                    .map(|sent| sent.id.0)
+                    .map_err(|e| classify(&e))
             }
             Err(e) => Err(classify(&e)),
         }

@@ -281,11 +281,14 @@ impl TelegramAdapter {
                 }
             }
         } else if !text.starts_with('/') {
-            let to_bot = msg
+            // Only a reply to the open round's question post is an answer ("thanks" under /help is not).
+            let Some(replied) = msg
                 .reply_to_message()
-                .and_then(|m| m.from.as_ref())
-                .is_some_and(|u| u.id == self.bot_id);
-            if !to_bot {
+                .filter(|m| m.from.as_ref().is_some_and(|u| u.id == self.bot_id))
+            else {
+                return;
+            };
+            if !self.answers_open_question(chat, replied.id.0).await {
                 return;
             }
             text = format!("/answer {text}");
@@ -435,6 +438,33 @@ impl TelegramAdapter {
                     "a poll answer's reply could not be sent by DM; not posting it in the group"
                 );
             }
+        }
+    }
+
+    /// Whether a message of the bot in a group is (part of) the question post of the group's open round.
+    async fn answers_open_question(&self, chat: i64, message: i32) -> bool {
+        let found = self
+            .engine
+            .blocking("looking up a replied-to message", move |e| {
+                let Some(round) =
+                    TelegramRecords::of(e.store()).question_round(chat, message.into())?
+                else {
+                    return Ok(false);
+                };
+                let Some(row) = e.chat_row(&tg_chat(chat))? else {
+                    return Ok(false);
+                };
+                let open = e.store().open_round(row.id)?;
+                Ok::<_, crate::store::StoreError>(open.is_some_and(|r| r.id == round))
+            })
+            .await;
+        match found {
+            Some(Ok(open)) => open,
+            Some(Err(e)) => {
+                tracing::error!(chat, error = %e, "cannot look up a replied-to message");
+                false
+            }
+            None => false,
         }
     }
 
