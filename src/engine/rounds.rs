@@ -519,12 +519,14 @@ impl Engine {
             return Err(Failure::user(Msg::NothingToSkip));
         };
         Ok(vec![
+            // It concludes the skipped round: a platform closes what belongs to it (Telegram's poll).
             ctx.to_chat(
                 ReplyKind::Info,
                 &Msg::Skipped {
                     number: round.number,
                 },
-            ),
+            )
+            .closing_round(round.id),
             self.question_post(chat, &new, ctx.now)?,
         ])
     }

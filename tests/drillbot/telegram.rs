@@ -1261,3 +1261,42 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("second shutdown signal"), "{log}");
 }
+
+#[tokio::test]
+async fn telegram_skip_closes_the_skipped_questions_poll() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    let group = -100123;
+    bot.say("alice", "/help");
+    let chat = bot.chat();
+    let now = chrono::Utc::now();
+    let today = drillbot::schedule::local_date(now, chat.settings.timezone);
+    bot.engine
+        .store()
+        .create_round(
+            chat.id,
+            today,
+            "alpha-choice",
+            now,
+            now + chrono::Duration::hours(2),
+            |_| None,
+        )
+        .unwrap()
+        .unwrap();
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    api.admins.lock().unwrap().push(1);
+    let (stop, running) = run_adapter(&bot, url).await;
+    api.push(message(group, (2, "alice"), "/today", None), 1)
+        .await;
+    api.wait_until("a poll", |a| !a.calls_of("sendpoll").is_empty())
+        .await;
+    assert!(api.calls_of("stoppoll").is_empty());
+    api.push(message(group, (1, "admin"), "/skip", None), 1)
+        .await;
+    api.wait_until("the old poll closed", |a| {
+        !a.calls_of("stoppoll").is_empty()
+    })
+    .await;
+    let stopped = api.calls_of("stoppoll")[0].clone();
+    assert_eq!(stopped["chat_id"], json!(group));
+    stop_adapter(stop, running).await;
+}
