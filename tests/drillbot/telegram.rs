@@ -129,6 +129,11 @@ async fn method(
             }}))
         }
         "sendmessage" => {
+            // Refused as the real server refuses it.
+            if body["text"].as_str().unwrap_or_default().trim().is_empty() {
+                return Json(json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: message text is empty"}));
+            }
             if let Some(answer) = api.script.lock().unwrap().pop_front() {
                 return Json(answer);
             }
@@ -420,7 +425,13 @@ async fn telegram_a_full_round_in_a_group_with_answers_by_command_reply_and_dm()
         .iter()
         .filter(|(m, _)| m == "setmycommands")
         .count();
-    assert_eq!(commands, 2, "zh and en command menus");
+    assert_eq!(commands, 3, "zh, en and a default command menu");
+    let codes: Vec<Value> = api
+        .calls_of("setmycommands")
+        .iter()
+        .map(|b| b["language_code"].clone())
+        .collect();
+    assert_eq!(codes, vec![json!("zh"), json!("en"), Value::Null]);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(adapter.run(async move {
         let _ = stopped.await;

@@ -162,7 +162,21 @@ impl TelegramTransport {
             .iter()
             .filter(|b| quiz.is_none() || !b.command.starts_with("/answer "))
             .collect();
-        let parts = html::split_html(&reply.text, MAX_TEXT);
+        // Telegram refuses a message that renders to nothing: such parts are left out, and a reply with
+        // only buttons gets a minimal text to hang them on.
+        let mut parts: Vec<Part> = html::split_html(&reply.text, MAX_TEXT)
+            .into_iter()
+            .filter(|p| !p.plain.trim().is_empty())
+            .collect();
+        if parts.is_empty() {
+            if buttons.is_empty() {
+                return Vec::new();
+            }
+            parts.push(Part {
+                html: "…".into(),
+                plain: "…".into(),
+            });
+        }
         let last = parts.len() - 1;
         let mut calls: Vec<TelegramCall> = parts
             .into_iter()
@@ -585,6 +599,24 @@ mod tests {
         assert_eq!(kind("404 page not found"), "rejected");
         assert_eq!(kind("<html><head><title>403 Forbidden</title>"), "rejected");
         assert_eq!(kind("<p>Error 1234567</p>"), "transient", "no status named");
+    }
+
+    #[tokio::test]
+    async fn no_call_sends_an_empty_text() {
+        let transport = TelegramTransport::new("1:t", Some("http://127.0.0.1:9/".parse().unwrap()));
+        let empty = Reply::to_chat(crate::message::ReplyKind::Info, "  \n\n ".into());
+        assert!(transport.calls_for(-1, None, &empty).await.is_empty());
+        let buttons_only = empty.with_buttons(vec![Button {
+            label: "A".into(),
+            command: "/rate good".into(),
+        }]);
+        let calls = transport.calls_for(-1, None, &buttons_only).await;
+        assert_eq!(calls.len(), 1);
+        let TelegramCall::Text { part, keyboard, .. } = &calls[0] else {
+            panic!("{calls:?}")
+        };
+        assert!(!part.html.trim().is_empty());
+        assert!(keyboard.is_some());
     }
 
     #[test]

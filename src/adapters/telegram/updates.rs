@@ -47,22 +47,28 @@ fn display_name(u: &User) -> String {
 }
 
 impl TelegramAdapter {
-    /// Asks `getMe`, publishes the command menu in Chinese and English, and returns the adapter.
+    /// Asks `getMe`, publishes the command menu in Chinese, in English and as the default for other client
+    /// languages, and returns the adapter.
     pub async fn connect(
         engine: Arc<Engine>,
         transport: TelegramTransport,
     ) -> Result<Arc<TelegramAdapter>, RequestError> {
         let bot = transport.bot().clone();
         let me = bot.get_me().await?;
-        for lang in [Lang::Zh, Lang::En] {
-            let commands: Vec<BotCommand> = CommandName::ALL
+        let menu = |lang: Lang| -> Vec<BotCommand> {
+            CommandName::ALL
                 .iter()
                 .map(|c| BotCommand::new(c.word(), lang.command_summary(*c)))
-                .collect();
-            bot.set_my_commands(commands)
+                .collect()
+        };
+        for lang in [Lang::Zh, Lang::En] {
+            bot.set_my_commands(menu(lang))
                 .language_code(lang.code())
                 .await?;
         }
+        // Clients in any other language get the default menu (no language code), in the bot's default
+        // language.
+        bot.set_my_commands(menu(engine.default_language())).await?;
         let username = me.username().to_string();
         let transport = transport
             .with_username(&username)
