@@ -1274,7 +1274,7 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
 }
 
 #[tokio::test]
-async fn telegram_skip_closes_the_skipped_questions_poll() {
+async fn telegram_today_again_points_at_the_post_and_skip_closes_its_poll() {
     let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
     let group = -100123;
     bot.say("alice", "/help");
@@ -1301,6 +1301,21 @@ async fn telegram_skip_closes_the_skipped_questions_poll() {
     api.wait_until("a poll", |a| !a.calls_of("sendpoll").is_empty())
         .await;
     assert!(api.calls_of("stoppoll").is_empty());
+    // /today again: no second post and no second poll, a reply pointing at the first post.
+    let first = api.message_id_of("DNS");
+    api.push(message(group, (3, "bob"), "/today", None), 1)
+        .await;
+    assert_eq!(api.calls_of("sendpoll").len(), 1);
+    let pointer = api.sends().last().unwrap().clone();
+    assert_eq!(
+        pointer["reply_parameters"]["message_id"],
+        json!(first),
+        "{pointer}"
+    );
+    assert!(
+        !pointer["text"].as_str().unwrap().contains("DNS"),
+        "{pointer}"
+    );
     api.push(message(group, (1, "admin"), "/skip", None), 1)
         .await;
     api.wait_until("the old poll closed", |a| {

@@ -65,6 +65,18 @@ impl<'a> TelegramRecords<'a> {
         Ok(())
     }
 
+    /// The first message of a round's question post in a chat, if it was posted there.
+    pub fn question_message(&self, chat: i64, round_id: i64) -> StoreResult<Option<i64>> {
+        Ok(self
+            .store
+            .read()
+            .query_row(
+                "SELECT MIN(message_id) FROM telegram_question_messages WHERE chat_id = ?1 AND round_id = ?2",
+                params![chat, round_id],
+                |r| r.get(0),
+            )?)
+    }
+
     /// The round whose question post a message in a chat belongs to, if it is one.
     pub fn question_round(&self, chat: i64, message_id: i64) -> StoreResult<Option<i64>> {
         Ok(self

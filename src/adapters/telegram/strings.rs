@@ -22,6 +22,8 @@ pub enum TelegramText {
     PollClosed,
     /// A DM for a group the member is not in.
     NotMember,
+    /// `/today` when today's question is already in the chat: a reply to it.
+    QuestionAbove,
 }
 
 impl TelegramText {
@@ -33,6 +35,12 @@ impl TelegramText {
             (TelegramText::PollClosed, Lang::Zh) => "这道题已经揭晓或换掉了，这次投票没有计入。用 /today 查看今天的题。".into(),
             (TelegramText::PollClosed, Lang::En) => "That question has already been revealed or replaced, so this vote was not counted. /today shows today's question.".into(),
             (TelegramText::NotMember, Lang::Zh) => "你不在这个群里（或者我不在了），所以不能在这里替它作答或查看它的成绩。请从群里题目下面的按钮进来。".into(),
+            (TelegramText::QuestionAbove, Lang::Zh) => {
+                "👆 今天的题在这里：回复它或用 /answer 作答。".into()
+            }
+            (TelegramText::QuestionAbove, Lang::En) => {
+                "👆 Today's question is here: reply to it or use /answer.".into()
+            }
             (TelegramText::NotMember, Lang::En) => "You are not in that group (or I am no longer there), so you cannot answer for it or see its scores here. Use the button under the question in the group.".into(),
             (
                 TelegramText::CannotDm {

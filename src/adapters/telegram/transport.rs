@@ -14,7 +14,7 @@ use teloxide::prelude::Requester;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, MessageId, ParseMode,
-    PollType,
+    PollType, ReplyParameters,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -22,7 +22,7 @@ use super::html::{self, Part};
 use super::records::TelegramRecords;
 use crate::Engine;
 use crate::delivery::{SendError, Transport, backoff};
-use crate::message::{Audience, Button, Outgoing, Platform, Quiz, Reply};
+use crate::message::{Audience, Button, Outgoing, Platform, Quiz, Reply, ReplyKind};
 
 /// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
 /// shorter than what Telegram counts).
@@ -212,12 +212,20 @@ impl TelegramTransport {
     }
 
     /// Sends a reply to a chat id, call after call (direct replies; the outbox worker paces each call itself).
+    /// A question already posted in the chat (`/today` again) is not posted twice, with a second poll: a short
+    /// reply to it points there.
     pub async fn send_to(
         &self,
         chat: i64,
         group: Option<i64>,
         reply: &Reply,
     ) -> Result<(), SendError> {
+        if let (ReplyKind::QuestionPost, Some(round), Audience::Chat) =
+            (reply.kind, reply.asks_round, &reply.audience)
+            && let Some(first) = self.question_message(chat, round).await
+        {
+            return self.point_to(chat, first).await;
+        }
         for call in self.calls_for(chat, group, reply).await {
             self.make(&call).await?;
         }
@@ -320,6 +328,48 @@ impl TelegramTransport {
                 }
             },
         }
+    }
+
+    /// The first message of a round's question post in a chat, if the bot posted it there.
+    async fn question_message(&self, chat: i64, round: i64) -> Option<i32> {
+        let engine = self.engine.as_ref()?;
+        let found = engine
+            .blocking("looking up a question post", move |e| {
+                TelegramRecords::of(e.store()).question_message(chat, round)
+            })
+            .await?;
+        match found {
+            Ok(id) => id.and_then(|id| i32::try_from(id).ok()),
+            Err(e) => {
+                tracing::warn!(chat, round, error = %e, "cannot look up a question post");
+                None
+            }
+        }
+    }
+
+    /// A short reply to the question post, instead of posting it again.
+    async fn point_to(&self, chat: i64, message: i32) -> Result<(), SendError> {
+        let lang = match &self.engine {
+            Some(engine) => {
+                engine
+                    .language_of(crate::message::ChatRef {
+                        platform: Platform::Telegram,
+                        id: chat.to_string(),
+                    })
+                    .await
+            }
+            None => crate::vocab::Lang::Zh,
+        };
+        let text = html::to_html(&super::strings::TelegramText::QuestionAbove.render(lang));
+        // If the post was deleted, the pointer is sent on its own.
+        let request = self
+            .bot
+            .send_message(ChatId(chat), text)
+            .parse_mode(ParseMode::Html)
+            .reply_parameters(
+                ReplyParameters::new(MessageId(message)).allow_sending_without_reply(),
+            );
+        self.call(request).await.map(drop).map_err(|e| classify(&e))
     }
 
     /// Remembers that a message is (part of) a round's question post, so that a reply to it is an answer.
