@@ -1104,3 +1104,27 @@ async fn discord_run_never_falls_back_to_the_public_gateway_when_the_api_url_is_
     assert!(log.contains("discord.api_url"), "{log}");
     assert!(!log.contains("gateway.discord.gg"), "{log}");
 }
+
+#[tokio::test]
+async fn discord_a_deferred_public_post_that_fails_is_explained_to_the_member() {
+    let (_bot, fake, events, running) =
+        discord_bot_acking_within(|d| d.topics = vec!["beta".into()], Duration::ZERO).await;
+    fake.post_script.lock().unwrap().push_back((
+        403,
+        json!({"message": "Missing Permissions", "code": 50013}),
+        None,
+    ));
+    let cb = interact(&fake, &events, slash(ALICE, "today", json!([]), json!({}))).await;
+    assert_eq!(cb.body["type"], 5, "deferred: {}", cb.body);
+    let notice = loop {
+        if let Some(f) = followups(&fake, &cb).pop() {
+            break f;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(ephemeral(&notice.body), "{}", notice.body);
+    let text = shown(&notice.body);
+    assert!(text.contains("Missing Permissions"), "{text}");
+    assert!(!text.contains('✅'), "{text}");
+    running.stop().await;
+}

@@ -192,6 +192,8 @@ impl Handler {
     ) {
         let mut responded = deferred;
         let mut private_sent = false;
+        // A public post the deferred path could not put in the channel: the member is told why.
+        let mut public_failed: Option<String> = None;
         for reply in &replies {
             let ephemeral = matches!(reply.audience, Audience::User(_));
             // A public reveal may get a discussion thread: it needs the first message it became.
@@ -224,7 +226,12 @@ impl Handler {
                             first = message;
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "cannot send a reply to an interaction"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot send a reply to an interaction");
+                        if deferred && !ephemeral {
+                            public_failed.get_or_insert(e.to_string());
+                        }
+                    }
                 }
             }
             if let (true, Some(message)) = (wants_message, &first) {
@@ -236,6 +243,14 @@ impl Handler {
             let ack = CreateInteractionResponse::Acknowledge;
             if let Err(e) = inter.respond(http, ack).await {
                 tracing::warn!(error = %e, "cannot acknowledge an interaction");
+            }
+        } else if let Some(reason) = public_failed.filter(|_| deferred) {
+            let lang = self.engine.language_of(chat.clone()).await;
+            let notice = CreateInteractionResponseFollowup::new()
+                .content(super::strings::post_failed(lang, &reason))
+                .ephemeral(true);
+            if let Err(e) = inter.followup(http, notice).await {
+                tracing::warn!(error = %e, "cannot tell a member that a post failed");
             }
         } else if deferred && !private_sent {
             // Replace the "thinking..." message the deferral left.

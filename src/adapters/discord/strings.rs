@@ -10,6 +10,20 @@ pub fn servers_only(lang: Lang) -> &'static str {
     }
 }
 
+/// What a member sees when the public post their command made could not go into the channel.
+pub fn post_failed(lang: Lang, reason: &str) -> String {
+    let reason = crate::markup::literal(reason);
+    match lang {
+        Lang::Zh => format!(
+            "⚠ 没能发到这个频道（{reason}）。请让管理员检查机器人在这里的“查看频道”“发送消息”“嵌入链接”权限。"
+        ),
+        Lang::En => format!(
+            "⚠ Could not post in this channel ({reason}). Ask an admin to check the bot's View Channel, Send \
+             Messages and Embed Links permissions here."
+        ),
+    }
+}
+
 /// The answer modal: (title, input label).
 pub fn answer_modal_labels(lang: Lang) -> (&'static str, &'static str) {
     match lang {
