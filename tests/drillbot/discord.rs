@@ -106,6 +106,9 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         ("GET", ["webhooks", _, _, "messages", "@original"]) => {
             Json(message_json(id, CHANNEL, &json!({}))).into_response()
         }
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            Json(message_json(id, CHANNEL, &body)).into_response()
+        }
         ("POST", ["channels", channel, "messages", _, "threads"]) => Json(json!({
             "id": id.to_string(), "type": 11, "guild_id": GUILD, "parent_id": channel,
             "name": body["name"], "position": 0, "permission_overwrites": [], "nsfw": false,
@@ -466,6 +469,18 @@ async fn threads_on(fake: &FakeDiscord, events: &mpsc::UnboundedSender<Value>) {
 }
 
 /// Follow-ups sent for an interaction token.
+/// The edits of a deferred interaction's original response ("thinking…" replaced).
+fn original_edits(fake: &FakeDiscord, callback: &Call) -> Vec<Call> {
+    let token = callback.path.split('/').nth(3).unwrap().to_string();
+    fake.calls()
+        .into_iter()
+        .filter(|c| {
+            c.method == "PATCH"
+                && c.path == format!("/webhooks/{APP_ID}/{token}/messages/@original")
+        })
+        .collect()
+}
+
 fn followups(fake: &FakeDiscord, callback: &Call) -> Vec<Call> {
     let token = callback.path.split('/').nth(3).unwrap().to_string();
     fake.calls()
@@ -994,13 +1009,18 @@ async fn discord_a_deferred_interaction_keeps_private_replies_private_and_public
     )
     .await;
     assert_eq!(cb.body["type"], 5);
+    assert!(
+        ephemeral(&cb.body),
+        "the deferral, and so what replaces it, is ephemeral"
+    );
+    // The confirmation replaces the "thinking…" message (an edit of the original response, not a follow-up).
     let confirmation = loop {
-        if let Some(f) = followups(&fake, &cb).pop() {
+        if let Some(f) = original_edits(&fake, &cb).pop() {
             break f;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(ephemeral(&confirmation.body), "{}", confirmation.body);
+    assert!(followups(&fake, &cb).is_empty());
     assert!(
         shown(&confirmation.body).contains("已收到"),
         "{}",
@@ -1116,13 +1136,13 @@ async fn discord_a_deferred_public_post_that_fails_is_explained_to_the_member() 
     ));
     let cb = interact(&fake, &events, slash(ALICE, "today", json!([]), json!({}))).await;
     assert_eq!(cb.body["type"], 5, "deferred: {}", cb.body);
+    assert!(ephemeral(&cb.body));
     let notice = loop {
-        if let Some(f) = followups(&fake, &cb).pop() {
+        if let Some(f) = original_edits(&fake, &cb).pop() {
             break f;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(ephemeral(&notice.body), "{}", notice.body);
     let text = shown(&notice.body);
     assert!(text.contains("Missing Permissions"), "{text}");
     assert!(!text.contains('✅'), "{text}");

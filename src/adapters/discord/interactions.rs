@@ -81,6 +81,19 @@ impl Interaction<'_> {
         }
     }
 
+    /// Replaces the deferred response's "thinking…" message (`PATCH …/messages/@original`).
+    async fn edit_original(
+        &self,
+        http: &Http,
+        e: serenity::all::EditInteractionResponse,
+    ) -> serenity::Result<Message> {
+        match self {
+            Interaction::Command(i) => i.edit_response(http, e).await,
+            Interaction::Component(i) => i.edit_response(http, e).await,
+            Interaction::Modal(i) => i.edit_response(http, e).await,
+        }
+    }
+
     /// The message the first response created.
     async fn response_message(&self, http: &Http) -> serenity::Result<Message> {
         match self {
@@ -192,6 +205,9 @@ impl Handler {
     ) {
         let mut responded = deferred;
         let mut private_sent = false;
+        // After a deferral, the "thinking…" message is replaced by the first private post (editing the
+        // original response; a follow-up editing it is deprecated), or by the closing note.
+        let mut original_pending = deferred;
         // A public post the deferred path could not put in the channel: the member is told why.
         let mut public_failed: Option<String> = None;
         for reply in &replies {
@@ -213,6 +229,10 @@ impl Handler {
                 } else if deferred && !ephemeral {
                     // The deferred response is ephemeral: a public reply goes to the channel instead.
                     channel.send_message(http, post.message()).await.map(Some)
+                } else if original_pending && ephemeral {
+                    original_pending = false;
+                    private_sent = true;
+                    inter.edit_original(http, post.edit()).await.map(Some)
                 } else {
                     private_sent |= ephemeral;
                     inter
@@ -244,21 +264,28 @@ impl Handler {
             if let Err(e) = inter.respond(http, ack).await {
                 tracing::warn!(error = %e, "cannot acknowledge an interaction");
             }
-        } else if let Some(reason) = public_failed.filter(|_| deferred) {
-            let lang = self.engine.language_of(chat.clone()).await;
-            let notice = CreateInteractionResponseFollowup::new()
-                .content(super::strings::post_failed(lang, &reason))
-                .ephemeral(true);
-            if let Err(e) = inter.followup(http, notice).await {
-                tracing::warn!(error = %e, "cannot tell a member that a post failed");
-            }
-        } else if deferred && !private_sent {
-            // Replace the "thinking..." message the deferral left.
-            let done = CreateInteractionResponseFollowup::new()
-                .content("✅")
-                .ephemeral(true);
-            if let Err(e) = inter.followup(http, done).await {
-                tracing::warn!(error = %e, "cannot finish a deferred interaction");
+        } else if deferred {
+            let note = match public_failed {
+                Some(reason) => {
+                    let lang = self.engine.language_of(chat.clone()).await;
+                    Some(super::strings::post_failed(lang, &reason))
+                }
+                None => (!private_sent).then(|| "✅".to_string()),
+            };
+            if let Some(note) = note {
+                // The "thinking…" message is still there: it becomes the note. Otherwise the note follows.
+                let sent = if original_pending {
+                    let edit = serenity::all::EditInteractionResponse::new().content(note);
+                    inter.edit_original(http, edit).await.map(drop)
+                } else {
+                    let follow = CreateInteractionResponseFollowup::new()
+                        .content(note)
+                        .ephemeral(true);
+                    inter.followup(http, follow).await.map(drop)
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "cannot finish a deferred interaction");
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse,
 };
 
 use crate::adapters::text::split;
@@ -221,6 +222,11 @@ impl Post {
             CreateInteractionResponseMessage::new().ephemeral(ephemeral),
             self
         )
+    }
+
+    /// The deferred response's "thinking…" message, replaced by this post.
+    pub fn edit(&self) -> EditInteractionResponse {
+        build!(EditInteractionResponse::new(), self)
     }
 
     /// A further message after an interaction was answered (or deferred).
