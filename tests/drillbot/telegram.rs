@@ -854,6 +854,22 @@ async fn telegram_dm_targets_survive_a_restart_and_dm_stats_are_about_the_group(
     // A new adapter (a restart) still knows which group carol's DM is for.
     let (stop, running) = run_adapter(&bot, url).await;
     let q = bot.open_question().unwrap();
+    // /today in the DM shows the group's question, with the group's answer link; no private round starts.
+    api.push(message(4, carol, "/today", None), 1).await;
+    let shown_in_dm = api.sends().last().unwrap().clone();
+    assert_eq!(shown_in_dm["chat_id"], json!(4));
+    let first_line = q.question.lines().next().unwrap();
+    assert!(
+        shown_in_dm["text"].as_str().unwrap().contains(first_line),
+        "{shown_in_dm}"
+    );
+    assert!(
+        shown_in_dm["reply_markup"]
+            .to_string()
+            .contains("start=g-100123"),
+        "{shown_in_dm}"
+    );
+    assert_eq!(bot.count("rounds"), 1, "no round for the DM");
     api.push(
         message(4, carol, crate::harness::good_answer(&q.id), None),
         1,

@@ -279,6 +279,7 @@ impl TelegramAdapter {
                     }
                     // About the group the member chose; the replies stay in the DM.
                     Command::Answer(_)
+                    | Command::Today
                     | Command::Rate(_)
                     | Command::Reveal { .. }
                     | Command::Stats(_)
