@@ -199,10 +199,7 @@ impl Engine {
         {
             Some(replies) => replies,
             None => {
-                let lang = self
-                    .blocking("reading a chat's language", move |e| e.chat_language(&chat))
-                    .await
-                    .unwrap_or(self.defaults.language);
+                let lang = self.language_of(chat).await;
                 vec![Reply::to_user(
                     &user,
                     ReplyKind::Refusal,

@@ -29,7 +29,7 @@ pub use crate::vocab::Verdict;
 use aho_corasick::AhoCorasick;
 use copy::Shingles;
 use negation::{negated_bytes, units_of};
-use normalize::{Analyzed, analyze, find_phrase, normalize};
+use normalize::{Analyzed, analyze, find_phrase, normalize, whole_at};
 
 /// A point the answer contradicts: it stated the myth the point corrects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,16 +213,9 @@ impl Reading {
             return hits;
         };
         let text = &self.analyzed.text;
-        let is_word = |c: char| c.is_ascii_alphanumeric();
         for m in automaton.find_overlapping_iter(text) {
             let id = m.pattern().as_usize();
-            let part = &parts[id];
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            if (part.starts_with(is_word) && before.is_some_and(is_word))
-                || (part.ends_with(is_word) && after.is_some_and(is_word))
-                || self.negated[m.start()]
-            {
+            if !whole_at(text, m.start(), &parts[id]) || self.negated[m.start()] {
                 continue;
             }
             let at = self.statement_at(m.start());

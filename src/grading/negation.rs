@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::normalize::{Analyzed, Break, find_phrase, normalize};
+use super::normalize::{Analyzed, Break, find_phrase, normalize, whole_at};
 
 /// Negation words.
 const NEGATIONS: &[&str] = &[
@@ -244,15 +244,7 @@ impl Words {
     fn first_in(&self, text: &str) -> Option<&str> {
         self.automaton
             .find_overlapping_iter(text)
-            .filter(|m| {
-                let word = &self.words[m.pattern().as_usize()];
-                let is_word = |c: char| c.is_ascii_alphanumeric();
-                let glued_before = word.starts_with(is_word)
-                    && text[..m.start()].chars().next_back().is_some_and(is_word);
-                let glued_after =
-                    word.ends_with(is_word) && text[m.end()..].chars().next().is_some_and(is_word);
-                !glued_before && !glued_after
-            })
+            .filter(|m| whole_at(text, m.start(), &self.words[m.pattern().as_usize()]))
             .map(|m| m.pattern().as_usize())
             .min()
             .map(|i| self.words[i].as_str())

@@ -279,22 +279,27 @@ impl Normalized {
     }
 }
 
+/// Whether `phrase`, found in `text` at `start`, stands on its own: an English word is not glued to letters
+/// or digits on either side (`air` is not in `chair`).
+pub fn whole_at(text: &str, start: usize, phrase: &str) -> bool {
+    let glued_before =
+        phrase.starts_with(is_word) && text[..start].chars().next_back().is_some_and(is_word);
+    let glued_after = phrase.ends_with(is_word)
+        && text[start + phrase.len()..]
+            .chars()
+            .next()
+            .is_some_and(is_word);
+    !glued_before && !glued_after
+}
+
 /// Byte offsets where `phrase` (normalised) occurs in `text` (normalised), whole ASCII words only.
 pub fn find_phrase<'a>(text: &'a str, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let starts_word = phrase.chars().next().is_some_and(is_word);
-    let ends_word = phrase.chars().next_back().is_some_and(is_word);
     let matches = (!phrase.is_empty()).then(|| text.match_indices(phrase));
-    matches.into_iter().flatten().filter_map(move |(start, _)| {
-        let before = text[..start].chars().next_back();
-        if starts_word && before.is_some_and(is_word) {
-            return None;
-        }
-        let after = text[start + phrase.len()..].chars().next();
-        if ends_word && after.is_some_and(is_word) {
-            return None;
-        }
-        Some(start)
-    })
+    matches
+        .into_iter()
+        .flatten()
+        .map(|(start, _)| start)
+        .filter(move |&start| whole_at(text, start, phrase))
 }
 
 #[cfg(test)]

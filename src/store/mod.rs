@@ -87,8 +87,6 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
             Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly("file".into()),
-            // Opening a file in a directory that does not exist, or cannot be created.
-            Some(rusqlite::ErrorCode::CannotOpen) => StoreError::Sqlite(e),
             _ => StoreError::Sqlite(e),
         }
     }

@@ -656,13 +656,12 @@ async fn telegram_hostile_names_are_escaped_in_the_reveal() {
     stop_adapter(stop, running).await;
 }
 
-#[tokio::test]
-async fn telegram_a_quiz_poll_is_answered_and_graded() {
+/// A group bot whose round today (by the real clock, which the adapter uses) asks the multiple-choice
+/// question `alpha-choice`.
+fn bot_with_a_quiz_round_today() -> TestBot {
     let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
-    let group = -100123;
     bot.say("alice", "/help");
     let chat = bot.chat();
-    // Today's round (by the real clock, which the adapter uses) asks the multiple-choice question.
     let now = chrono::Utc::now();
     let today = drillbot::schedule::local_date(now, chat.settings.timezone);
     bot.engine
@@ -677,6 +676,13 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
         )
         .unwrap()
         .unwrap();
+    bot
+}
+
+#[tokio::test]
+async fn telegram_a_quiz_poll_is_answered_and_graded() {
+    let bot = bot_with_a_quiz_round_today();
+    let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
     api.admins.lock().unwrap().push(1);
     let (stop, running) = run_adapter(&bot, url).await;
@@ -1291,24 +1297,8 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
 
 #[tokio::test]
 async fn telegram_today_again_points_at_the_post_and_skip_closes_its_poll() {
-    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    let bot = bot_with_a_quiz_round_today();
     let group = -100123;
-    bot.say("alice", "/help");
-    let chat = bot.chat();
-    let now = chrono::Utc::now();
-    let today = drillbot::schedule::local_date(now, chat.settings.timezone);
-    bot.engine
-        .store()
-        .create_round(
-            chat.id,
-            today,
-            "alpha-choice",
-            now,
-            now + chrono::Duration::hours(2),
-            |_| None,
-        )
-        .unwrap()
-        .unwrap();
     let (api, url) = FakeBotApi::start(vec![]).await;
     api.admins.lock().unwrap().push(1);
     let (stop, running) = run_adapter(&bot, url).await;
