@@ -573,7 +573,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
     let covered: Vec<String> = covered.iter().map(text_of).collect();
     let contradicted: Vec<serde_json::Value> = contradicted
         .iter()
-        .map(|c| serde_json::json!({"point": text_of(&c.point), "said": c.said}))
+        .map(
+            |c| serde_json::json!({"point": text_of(&c.point), "said": c.said, "denied": c.denied}),
+        )
         .collect();
     if json {
         let out = serde_json::json!({
@@ -595,7 +597,12 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         }
         for c in &contradicted {
             println!(
-                "  ⚠ said \"{}\", but: {}",
+                "  ⚠ {} \"{}\", but: {}",
+                if c["denied"] == true {
+                    "denied"
+                } else {
+                    "said"
+                },
                 c["said"].as_str().unwrap_or(""),
                 c["point"].as_str().unwrap_or("")
             );

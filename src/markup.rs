@@ -77,7 +77,9 @@ pub(crate) mod samples {
 
     /// A reveal naming a member and showing their answer, both hostile.
     pub fn reveal_with(name: &str, answer: &str) -> String {
-        use crate::i18n::{Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
+        use crate::i18n::{
+            Contradicted, Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView,
+        };
         Lang::Zh.render(&Msg::Reveal(RevealView {
             question: QuestionView {
                 number: 1,
@@ -96,7 +98,11 @@ pub(crate) mod samples {
                 verdict: VerdictView::Graded,
                 covered: vec!["同步序列号".into()],
                 missed: Vec::new(),
-                contradicted: vec![(answer.chars().take(8).collect(), "同步序列号".into())],
+                contradicted: vec![Contradicted {
+                    said: answer.chars().take(8).collect(),
+                    denied: false,
+                    point: "同步序列号".into(),
+                }],
                 answer: Some(answer.into()),
             }],
             peeked_only: vec![name.into()],

@@ -11,7 +11,7 @@ use crate::command::Rating;
 use crate::grading::copy::{Shingles, copies_of_earlier};
 use crate::grading::normalize::normalize;
 use crate::grading::{self, Verdict};
-use crate::i18n::{Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
+use crate::i18n::{Contradicted, Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
 use crate::message::{Button, Outgoing, Quiz, Reply, ReplyKind};
 use crate::schedule;
 use crate::store::{ChatRow, NewAnswer, RoundRecord, RoundRow, SaveOutcome, Settled, Settlement};
@@ -434,7 +434,11 @@ impl Engine {
                         .grade(q, &a.body, self.limits.min_answer_chars)
                         .contradicted
                         .into_iter()
-                        .map(|c| (c.said.replace('&', "……"), q.points[c.point].text.clone()))
+                        .map(|c| Contradicted {
+                            said: c.said.replace('&', "……"),
+                            denied: c.denied,
+                            point: q.points[c.point].text.clone(),
+                        })
                         .collect()
                 };
                 ResultLine {

@@ -5,7 +5,8 @@
 //! The grader reads statements, not words (`content/README.md` tells bank authors how to use it):
 //! - a phrase counts only outside a negation scope (see `negation.rs`);
 //! - `A & B` needs both parts in one statement (a clause, with its asides), and a point's `all` groups must each be stated too;
-//! - a point's `wrong` phrases are the myth it corrects: stating one loses the point;
+//! - a point's `wrong` phrases are the myth it corrects: stating one loses the point, and its weight is taken
+//!   off what the other points earned;
 //! - phrases that occur in the question's own text give no credit;
 //! - only distinct text that does not restate the question counts toward length, and a short answer or a bare
 //!   list of terms is capped;
@@ -28,7 +29,7 @@ use crate::bank::{Bank, Question};
 pub use crate::vocab::Verdict;
 use aho_corasick::AhoCorasick;
 use copy::Shingles;
-use negation::{negated_bytes, units_of};
+use negation::{Scope, scopes, units_of};
 use normalize::{Analyzed, analyze, find_phrase, normalize, whole_at};
 
 /// A point the answer contradicts: it stated the myth the point corrects.
@@ -36,8 +37,10 @@ use normalize::{Analyzed, analyze, find_phrase, normalize, whole_at};
 pub struct Contradiction {
     /// Index of the key point.
     pub point: usize,
-    /// The `wrong` phrase the answer stated, as written in the bank.
+    /// The `wrong` phrase the answer stated, or the point's phrase it denied, as written in the bank.
     pub said: String,
+    /// Whether the answer denied one of the point's phrases (`said`) rather than stating a myth.
+    pub denied: bool,
 }
 
 /// The result of grading one answer.
@@ -75,13 +78,18 @@ const ENOUGH_STATEMENTS: usize = 6;
 struct Pattern {
     source: String,
     parts: Vec<String>,
+    /// Whether the pattern holds a negation itself (`不需要每次 & 全部`): then its own words deny its parts,
+    /// and a denial of it means nothing.
+    negative: bool,
     /// Index of each part in [`Prepared::parts`].
     ids: Vec<usize>,
 }
 
 impl Pattern {
     fn parse(source: &str) -> Pattern {
+        let analyzed = analyze(source);
         Pattern {
+            negative: scopes(&analyzed).iter().any(|&s| s != Scope::Stated),
             source: source.to_string(),
             parts: source
                 .split('&')
@@ -153,10 +161,19 @@ fn pairs(text: &str) -> FxHashSet<(Token, Token)> {
     t.windows(2).map(|w| (w[0].0, w[1].0)).collect()
 }
 
+/// The statements (see [`Reading::statement_at`]) where each phrase part occurs, by part index.
+struct Hits {
+    /// Said outright, inside one statement.
+    stated: Vec<Vec<(usize, usize)>>,
+    /// Said outright over the end of a statement.
+    spanning: Vec<Vec<(usize, usize)>>,
+    denied: Vec<Vec<(usize, usize)>>,
+}
+
 /// An answer, analysed once.
 struct Reading {
     analyzed: Analyzed,
-    negated: Vec<bool>,
+    scopes: Vec<Scope>,
     /// Byte positions where a contrast (`而`, `but` …) begins a new statement inside a clause, in order.
     contrasts: Vec<usize>,
     /// The answer without its code blocks, when it has any (code is not a list of terms).
@@ -171,12 +188,12 @@ fn without_code(text: &str) -> String {
 impl Reading {
     fn new(answer: &str) -> Reading {
         let analyzed = analyze(answer);
-        let negated = negated_bytes(&analyzed);
+        let scopes = scopes(&analyzed);
         let prose = answer.contains("```").then(|| {
             let prose = without_code(answer);
             let analyzed = analyze(&prose);
             Box::new(Reading {
-                negated: Vec::new(),
+                scopes: Vec::new(),
                 contrasts: Vec::new(),
                 analyzed,
                 prose: None,
@@ -185,7 +202,7 @@ impl Reading {
         let contrasts = contrast_positions(&analyzed.text);
         Reading {
             analyzed,
-            negated,
+            scopes,
             contrasts,
             prose,
         }
@@ -204,23 +221,35 @@ impl Reading {
         (c.statement, to - from)
     }
 
-    /// Whether the pattern is stated: every part outside a negation, all in one statement (a clause with its
-    /// asides).
-    /// Where each of `parts` is stated: the statements of its occurrences outside a negation.
-    fn hits(&self, parts: &[String], automaton: Option<&AhoCorasick>) -> Vec<Vec<(usize, usize)>> {
-        let mut hits = vec![Vec::new(); parts.len()];
+    /// Where each of `parts` occurs: the statements of its occurrences said outright, and of those denied by a
+    /// negation word.
+    fn hits(&self, parts: &[String], automaton: Option<&AhoCorasick>) -> Hits {
+        let mut hits = Hits {
+            stated: vec![Vec::new(); parts.len()],
+            spanning: vec![Vec::new(); parts.len()],
+            denied: vec![Vec::new(); parts.len()],
+        };
         let Some(automaton) = automaton else {
             return hits;
         };
         let text = &self.analyzed.text;
         for m in automaton.find_overlapping_iter(text) {
             let id = m.pattern().as_usize();
-            if !whole_at(text, m.start(), &parts[id]) || self.negated[m.start()] {
+            if !whole_at(text, m.start(), &parts[id]) {
                 continue;
             }
+            // A part that runs over the end of a statement (`D, B, C, A, object`; `MyISAM支持事务` in "相比
+            // MyISAM，支持事务") can cover a point but never states a myth.
+            let spans = self.statement_at(m.start()) != self.statement_at(m.end() - 1);
+            let into = match self.scopes[m.start()] {
+                Scope::Stated if spans => &mut hits.spanning[id],
+                Scope::Stated => &mut hits.stated[id],
+                Scope::Denied => &mut hits.denied[id],
+                Scope::SetAside => continue,
+            };
             let at = self.statement_at(m.start());
-            if !hits[id].contains(&at) {
-                hits[id].push(at);
+            if !into.contains(&at) {
+                into.push(at);
             }
         }
         hits
@@ -457,6 +486,12 @@ impl Prepared {
         };
         let total: u32 = self.points.iter().map(|p| p.weight).sum();
         let got: u32 = covered.iter().map(|&i| self.points[i].weight).sum();
+        // A myth stated costs what its point is worth: right terms around wrong statements do not add up.
+        let lost: u32 = contradicted
+            .iter()
+            .map(|c| self.points[c.point].weight)
+            .sum();
+        let got = got.saturating_sub(lost);
         let mut score = if verdict.earns_credit() && total > 0 {
             ((got * 100 + total / 2) / total) as u8
         } else {
@@ -480,28 +515,54 @@ impl Prepared {
 impl Prepared {
     fn coverage(&self, reading: &Reading) -> (Vec<usize>, Vec<Contradiction>) {
         let hits = reading.hits(&self.parts, self.automaton.as_ref());
-        // A pattern is stated when all its parts occur, outside negations, in one statement.
-        let states = |p: &Pattern| -> bool {
+        let (stated, spanning, denied) = (&hits.stated, &hits.spanning, &hits.denied);
+        // A pattern is stated when all its parts occur, outside negations, in one statement; a myth's parts
+        // each end in the statement they start in.
+        let said = |id: usize, at: &(usize, usize), myth: bool| {
+            stated[id].contains(at) || !myth && spanning[id].contains(at)
+        };
+        let states_as = |p: &Pattern, myth: bool| -> bool {
             let Some((first, rest)) = p.ids.split_first() else {
                 return false;
             };
-            hits[*first]
+            stated[*first]
                 .iter()
-                .any(|at| rest.iter().all(|&id| hits[id].contains(at)))
+                .chain(if myth { &[][..] } else { &spanning[*first][..] })
+                .any(|at| rest.iter().all(|&id| said(id, at, myth)))
+        };
+        let states = |p: &Pattern| states_as(p, false);
+        // A pattern is denied when all its parts occur in one statement and a negation word denies one of them.
+        let denies = |p: &Pattern| -> bool {
+            let occurs = |id: usize, at| stated[id].contains(at) || denied[id].contains(at);
+            p.ids.iter().any(|&d| {
+                denied[d]
+                    .iter()
+                    .any(|at| p.ids.iter().all(|&id| occurs(id, at)))
+            })
         };
         let mut covered = Vec::new();
         let mut contradicted = Vec::new();
         for (i, p) in self.points.iter().enumerate() {
-            if let Some(w) = p.wrong.iter().find(|w| states(w)) {
+            if let Some(w) = p.wrong.iter().find(|w| states_as(w, true)) {
                 contradicted.push(Contradiction {
                     point: i,
                     said: w.source.clone(),
+                    denied: false,
                 });
                 continue;
             }
             let stated = |group: &[Pattern]| group.iter().any(&states);
-            if stated(&p.phrases) && p.all.iter().all(|g| stated(g)) {
-                covered.push(i);
+            if stated(&p.phrases) {
+                if p.all.iter().all(|g| stated(g)) {
+                    covered.push(i);
+                }
+            } else if let Some(d) = p.phrases.iter().find(|d| !d.negative && denies(d)) {
+                // Denied and never said: the answer states the opposite of the point.
+                contradicted.push(Contradiction {
+                    point: i,
+                    said: d.source.clone(),
+                    denied: true,
+                });
             }
         }
         (covered, contradicted)
@@ -700,9 +761,12 @@ mod tests {
             g.contradicted,
             vec![Contradiction {
                 point: 1,
-                said: "序列号 & 从 0 开始".into()
+                said: "序列号 & 从 0 开始".into(),
+                denied: false,
             }]
         );
+        // Points 0 and 2 earn 3 of 4; the myth takes off the weight of its point (1): 2 of 4.
+        assert_eq!(g.score, 50);
         // Stated as a myth, it is not a contradiction.
         let g = grade_text(
             &q,
@@ -711,6 +775,49 @@ mod tests {
         );
         assert!(g.contradicted.is_empty(), "{g:?}");
         assert_eq!(g.covered, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_denied_point_is_contradicted_and_costs_its_weight() {
+        let q = question();
+        let g = grade_text(
+            &q,
+            "TCP 建连接要三次握手，但是双方并不交换序列号，数据直接按到达的顺序交给应用程序处理。",
+            10,
+        );
+        assert_eq!(g.covered, vec![0]);
+        assert_eq!(
+            g.contradicted,
+            vec![Contradiction {
+                point: 1,
+                said: "序列号".into(),
+                denied: true,
+            }]
+        );
+        // Point 0 earns 2 of 4, the denial of point 1 takes 1 off.
+        assert_eq!(g.score, 25);
+        // A question (有没有), a set-aside myth or a point said elsewhere is no denial.
+        for answer in [
+            "三次握手时要看双方有没有交换序列号，这样才能防止历史连接被误建立，整个过程一共三个报文。",
+            "有人以为握手时不交换序列号，其实三次握手正是为了同步双方的初始序列号，也能防止旧连接。",
+            "三次握手同步双方的序列号；第三个报文丢了也不会重发序列号，旧连接请求会被 RST 拒绝。",
+        ] {
+            let g = grade_text(&q, answer, 10);
+            assert!(g.contradicted.is_empty(), "{answer}: {g:?}");
+        }
+    }
+
+    #[test]
+    fn a_myth_is_stated_inside_one_statement() {
+        let mut q = question();
+        q.points[1].wrong = vec!["MyISAM支持事务".into()];
+        let g = grade_text(
+            &q,
+            "InnoDB 相比 MyISAM，支持事务和行锁；三次握手时双方交换序列号，能防止旧连接被误建立。",
+            10,
+        );
+        assert!(g.contradicted.is_empty(), "{g:?}");
+        assert_eq!(g.covered, vec![0, 1, 2]);
     }
 
     #[test]

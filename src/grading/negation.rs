@@ -54,6 +54,15 @@ const NOT_NEGATIONS: &[&str] = &[
     "个别",
     "告别",
     "别人",
+    "有没有",
+    "是不是",
+    "能不能",
+    "会不会",
+    "要不要",
+    "对不对",
+    "用不用",
+    "可不可以",
+    "需不需要",
     "not only",
     "not just",
     "no matter",
@@ -80,6 +89,9 @@ const NEGATED_TERMS: &[&str] = &[
     "没命中",
     "未命中",
     "未提交",
+    "不可哈希",
+    "non-blocking",
+    "nonblocking",
 ];
 
 /// Words that begin a new statement and so end a negation's scope.
@@ -93,7 +105,7 @@ const SCOPE_ENDS: &[&str] = &[
     "因此",
     "因为",
     "由于",
-    "就会",
+    "就",
     "时会",
     "的时候",
     "的话",
@@ -163,7 +175,14 @@ const MYTH_MARKERS: &[&str] = &[
     "误解是",
     "谣言",
     "以讹传讹",
+    "人以为",
+    "人认为",
+    "有人说",
+    "常听说",
     "myth",
+    "people think",
+    "people believe",
+    "commonly believed",
     "misconception",
     "wrongly",
 ];
@@ -364,8 +383,30 @@ fn inside_word(text: &str, pos: usize) -> bool {
             .is_some_and(u8::is_ascii_alphanumeric)
 }
 
-/// Marks `negated[pos..]` until the clause ends, a statement-starting word comes, or the window is spent.
-fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded: bool) {
+/// What a byte of an answer is, for the grader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Said outright.
+    Stated,
+    /// Denied by a negation word ("不需要超时重传"): the answer says the opposite.
+    Denied,
+    /// Set aside: called a myth, judged wrong or useless, or the tail of a negated term (`不可重复读`). It
+    /// neither states nor denies.
+    SetAside,
+}
+
+/// Marks `scope[pos..]` as `kind` until the clause ends, a statement-starting word comes, or the window is
+/// spent (a stronger mark already there stays).
+/// A denial reaches only to the end of its list segment (`不让删、DO_NOTHING 什么都不做` does not deny
+/// `DO_NOTHING`); past it, it still sets the rest aside.
+fn mark_scope(
+    text: &str,
+    from: usize,
+    (end, segment_end): (usize, usize),
+    scope: &mut [Scope],
+    kind: Scope,
+) {
+    let bounded = kind == Scope::Denied;
     let lex = lexicon();
     let mut spent = 0.0;
     let mut pos = from;
@@ -382,16 +423,25 @@ fn mark_scope(text: &str, from: usize, end: usize, negated: &mut [bool], bounded
         if bounded && spent > WINDOW {
             break;
         }
-        negated[pos..pos + c.len_utf8()].fill(true);
+        let here = if kind == Scope::Denied && pos >= segment_end {
+            Scope::SetAside
+        } else {
+            kind
+        };
+        mark(&mut scope[pos..pos + c.len_utf8()], here);
         pos += c.len_utf8();
     }
 }
 
-/// For every byte of `a.text`, whether it lies inside a negation scope.
-pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
+fn mark(bytes: &mut [Scope], kind: Scope) {
+    bytes.iter_mut().for_each(|b| *b = (*b).max(kind));
+}
+
+/// For every byte of `a.text`, whether it is stated, denied or set aside.
+pub fn scopes(a: &Analyzed) -> Vec<Scope> {
     let lex = lexicon();
     let text = a.text.as_str();
-    let mut negated = vec![false; text.len()];
+    let mut negated = vec![Scope::Stated; text.len()];
     let mut verdict_of = vec![false; a.clauses.len()];
     for (ci, cl) in a.clauses.iter().enumerate() {
         let mut pos = cl.start;
@@ -407,28 +457,40 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 continue;
             }
             if let Some(len) = any_at(text, pos, &lex.deny_before) {
-                negated[cl.start..pos].iter_mut().for_each(|b| *b = true);
+                mark(&mut negated[cl.start..pos], Scope::SetAside);
                 pos += len;
                 continue;
             }
             if let Some(len) = any_at(text, pos, &lex.myths) {
-                mark_scope(text, pos + len, cl.end, &mut negated, false);
+                mark_scope(
+                    text,
+                    pos + len,
+                    (cl.end, cl.end),
+                    &mut negated,
+                    Scope::SetAside,
+                );
                 pos += len;
                 continue;
             }
             if let Some(len) = any_at(text, pos, &lex.negated_terms) {
                 // Only the rest of the term is denied.
                 let cue = text[pos..].chars().next().map_or(1, char::len_utf8);
-                negated[pos + cue..pos + len]
-                    .iter_mut()
-                    .for_each(|b| *b = true);
+                mark(&mut negated[pos + cue..pos + len], Scope::SetAside);
                 pos += len;
                 continue;
             }
             if let Some(len) = any_at(text, pos, &lex.negations)
                 && !is_false_negation(text, pos, &text[pos..pos + len])
             {
-                mark_scope(text, pos + len, cl.end, &mut negated, true);
+                let segment = a.segments.partition_point(|&(_, e)| e <= pos);
+                let segment_end = a.segments.get(segment).map_or(cl.end, |&(_, e)| e);
+                mark_scope(
+                    text,
+                    pos + len,
+                    (cl.end, segment_end),
+                    &mut negated,
+                    Scope::Denied,
+                );
                 pos += len;
                 continue;
             }
@@ -451,7 +513,7 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
             if lex.corrections.first_in(clause).is_some() {
                 denying_list = false;
             } else {
-                negated[cl.start..cl.end].iter_mut().for_each(|b| *b = true);
+                mark(&mut negated[cl.start..cl.end], Scope::SetAside);
                 continue;
             }
         }
@@ -460,9 +522,7 @@ pub fn negated_bytes(a: &Analyzed) -> Vec<bool> {
                 denying_list = true;
             } else if ci > 0 {
                 let prev = a.clauses[ci - 1];
-                negated[prev.start..prev.end]
-                    .iter_mut()
-                    .for_each(|b| *b = true);
+                mark(&mut negated[prev.start..prev.end], Scope::SetAside);
             }
         }
     }
@@ -474,14 +534,14 @@ mod tests {
     use super::*;
     use crate::grading::normalize::analyze;
 
-    /// The parts of the text that are denied, joined by `|`.
+    /// The parts of the text that are denied or set aside, joined by `|`.
     fn denied(input: &str) -> String {
         let a = analyze(input);
-        let neg = negated_bytes(&a);
+        let neg = scopes(&a);
         let mut out = String::new();
         let mut inside = false;
         for (i, c) in a.text.char_indices() {
-            if neg[i] {
+            if neg[i] != Scope::Stated {
                 if !inside && !out.is_empty() {
                     out.push('|');
                 }
@@ -492,6 +552,28 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The kind of scope the first occurrence of `word` is in.
+    fn scope_of(input: &str, word: &str) -> Scope {
+        let a = analyze(input);
+        scopes(&a)[a.text.find(word).expect("the word is in the text")]
+    }
+
+    #[test]
+    fn a_denial_differs_from_a_myth_or_a_negated_term() {
+        assert_eq!(scope_of("TCP 并不需要超时重传", "超时重传"), Scope::Denied);
+        assert_eq!(scope_of("TCP 需要超时重传", "超时重传"), Scope::Stated);
+        assert_eq!(
+            scope_of("常见误区是 POST 会发两个包", "两个包"),
+            Scope::SetAside
+        );
+        assert_eq!(scope_of("不可重复读是指", "可重复读"), Scope::SetAside);
+        assert_eq!(scope_of("加随机值没有意义", "随机值"), Scope::SetAside);
+        assert_eq!(
+            scope_of("non-blocking calls return at once", "block"),
+            Scope::SetAside
+        );
     }
 
     #[test]
@@ -539,6 +621,14 @@ mod tests {
     #[test]
     fn myths_and_verdicts_deny_the_statement_they_judge() {
         assert_eq!(denied("常见误区是 POST 会发两个包"), "是post会发两个包");
+        assert_eq!(
+            denied("很多人以为 POST 比 GET 安全，其实一样"),
+            "post比get安全"
+        );
+        assert_eq!(
+            denied("Many people think POST is safe, it is not").trim(),
+            "post is saf"
+        );
         assert_eq!(
             denied("DNS 在会话层，这是错的。DNS 在应用层"),
             "dns在会话层"

@@ -72,11 +72,16 @@ fn fold_width(raw: char) -> char {
     }
 }
 
+/// Words whose ending is not an inflection: names that would meet another name once stemmed (`https` is not
+/// a plural of `http`).
+const KEEP_WHOLE: &[&str] = &["https", "alias", "bias"];
+
 /// The light stem of an English word: a plural or verb ending and a final `e` are dropped, so the forms of
 /// one word meet (`cache`, `cached`, `caches`, `caching` -> `cach`; `close`, `closer`, `closing` -> `clos`).
 /// Words with digits are kept as they are; words of four letters lose only a plural `s` (`keys`, `logs`).
 pub fn stem(word: &str) -> String {
-    if !word.bytes().all(|b| b.is_ascii_lowercase()) || word.len() < 4 {
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) || word.len() < 4 || KEEP_WHOLE.contains(&word)
+    {
         return word.to_string();
     }
     let keeps_s = |w: &str| ["ss", "us", "is"].iter().any(|x| w.ends_with(x));
@@ -336,6 +341,9 @@ mod tests {
         assert!(has("stopped threads", "stop thread"));
         assert!(has("many processes", "process"));
         assert!(!has("a processor", "process"));
+        // A name is not a plural of another name.
+        assert!(!has("https uses port 443", "http use"));
+        assert!(has("https uses port 443", "https"));
     }
 
     #[test]

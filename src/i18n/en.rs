@@ -140,8 +140,13 @@ fn result_line(s: &mut String, r: &ResultLine) {
     if !r.missed.is_empty() {
         let _ = write!(s, "\n  ✗ {}", r.missed.join("; "));
     }
-    for (said, point) in &r.contradicted {
-        let _ = write!(s, "\n  ⚠ said “{said}”, but: {point}");
+    for c in &r.contradicted {
+        let (said, point) = (&c.said, &c.point);
+        if c.denied {
+            let _ = write!(s, "\n  ⚠ denied “{said}”, but: {point}");
+        } else {
+            let _ = write!(s, "\n  ⚠ said “{said}”, but: {point}");
+        }
     }
     if let Some(a) = &r.answer {
         let _ = write!(s, "\n  Answer: {a}");

@@ -81,10 +81,21 @@ pub struct ResultLine {
     pub covered: Vec<String>,
     /// Texts of missed key points.
     pub missed: Vec<String>,
-    /// Points the answer contradicted: what it said (a bank `wrong` phrase), and the point's text.
-    pub contradicted: Vec<(String, String)>,
+    /// Points the answer contradicted.
+    pub contradicted: Vec<Contradicted>,
     /// The answer text, when the chat shows answers at the reveal.
     pub answer: Option<String>,
+}
+
+/// A point an answer contradicted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradicted {
+    /// What the answer said (a bank `wrong` phrase), or the point's phrase it denied.
+    pub said: String,
+    /// Whether the answer denied `said` rather than stating it.
+    pub denied: bool,
+    /// The point's text.
+    pub point: String,
 }
 
 /// Why an answer scored what it did.
@@ -414,7 +425,10 @@ impl Msg {
                         contradicted: r
                             .contradicted
                             .iter()
-                            .map(|(said, point)| (literal(said), point.clone()))
+                            .map(|c| Contradicted {
+                                said: literal(&c.said),
+                                ..c.clone()
+                            })
                             .collect(),
                         ..r.clone()
                     })

@@ -130,8 +130,13 @@ fn result_line(s: &mut String, r: &ResultLine) {
     if !r.missed.is_empty() {
         let _ = write!(s, "\n  ✗ {}", r.missed.join("；"));
     }
-    for (said, point) in &r.contradicted {
-        let _ = write!(s, "\n  ⚠ 提到了「{said}」，但{point}");
+    for c in &r.contradicted {
+        let (said, point) = (&c.said, &c.point);
+        if c.denied {
+            let _ = write!(s, "\n  ⚠ 否认了「{said}」，但{point}");
+        } else {
+            let _ = write!(s, "\n  ⚠ 提到了「{said}」，但{point}");
+        }
     }
     if let Some(a) = &r.answer {
         let _ = write!(s, "\n  答：{a}");
