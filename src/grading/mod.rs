@@ -161,13 +161,35 @@ fn pairs(text: &str) -> FxHashSet<(Token, Token)> {
     t.windows(2).map(|w| (w[0].0, w[1].0)).collect()
 }
 
-/// The statements (see [`Reading::statement_at`]) where each phrase part occurs, by part index.
-struct Hits {
-    /// Said outright, inside one statement.
-    stated: Vec<Vec<(usize, usize)>>,
-    /// Said outright over the end of a statement.
-    spanning: Vec<Vec<(usize, usize)>>,
-    denied: Vec<Vec<(usize, usize)>>,
+/// How a phrase part occurs in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Said {
+    /// Outright, inside one statement.
+    Stated,
+    /// Outright, over the end of a statement.
+    Spanning,
+    /// Denied by a negation word.
+    Denied,
+}
+
+/// The occurrences of phrase parts in an answer: part index, how, and the statement (see
+/// [`Reading::statement_at`]), sorted and without repeats. An answer holds a few dozen, so a sorted list beats
+/// a table per part.
+struct Hits(Vec<(usize, Said, (usize, usize))>);
+
+impl Hits {
+    /// The statements where part `id` occurs as `how`.
+    fn of(&self, id: usize, how: Said) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let from = self.0.partition_point(|&(i, h, _)| (i, h) < (id, how));
+        self.0[from..]
+            .iter()
+            .take_while(move |&&(i, h, _)| (i, h) == (id, how))
+            .map(|&(_, _, at)| at)
+    }
+
+    fn has(&self, id: usize, how: Said, at: (usize, usize)) -> bool {
+        self.0.binary_search(&(id, how, at)).is_ok()
+    }
 }
 
 /// An answer, analysed once.
@@ -224,35 +246,29 @@ impl Reading {
     /// Where each of `parts` occurs: the statements of its occurrences said outright, and of those denied by a
     /// negation word.
     fn hits(&self, parts: &[String], automaton: Option<&AhoCorasick>) -> Hits {
-        let mut hits = Hits {
-            stated: vec![Vec::new(); parts.len()],
-            spanning: vec![Vec::new(); parts.len()],
-            denied: vec![Vec::new(); parts.len()],
-        };
-        let Some(automaton) = automaton else {
-            return hits;
-        };
-        let text = &self.analyzed.text;
-        for m in automaton.find_overlapping_iter(text) {
-            let id = m.pattern().as_usize();
-            if !whole_at(text, m.start(), &parts[id]) {
-                continue;
-            }
-            // A part that runs over the end of a statement (`D, B, C, A, object`; `MyISAM支持事务` in "相比
-            // MyISAM，支持事务") can cover a point but never states a myth.
-            let spans = self.statement_at(m.start()) != self.statement_at(m.end() - 1);
-            let into = match self.scopes[m.start()] {
-                Scope::Stated if spans => &mut hits.spanning[id],
-                Scope::Stated => &mut hits.stated[id],
-                Scope::Denied => &mut hits.denied[id],
-                Scope::SetAside => continue,
-            };
-            let at = self.statement_at(m.start());
-            if !into.contains(&at) {
-                into.push(at);
+        let mut found = Vec::new();
+        if let Some(automaton) = automaton {
+            let text = &self.analyzed.text;
+            for m in automaton.find_overlapping_iter(text) {
+                let id = m.pattern().as_usize();
+                if !whole_at(text, m.start(), &parts[id]) {
+                    continue;
+                }
+                let at = self.statement_at(m.start());
+                // A part that runs over the end of a statement (`D, B, C, A, object`; `MyISAM支持事务` in "相比
+                // MyISAM，支持事务") can cover a point but never states a myth.
+                let how = match self.scopes[m.start()] {
+                    Scope::Stated if at != self.statement_at(m.end() - 1) => Said::Spanning,
+                    Scope::Stated => Said::Stated,
+                    Scope::Denied => Said::Denied,
+                    Scope::SetAside => continue,
+                };
+                found.push((id, how, at));
             }
         }
-        hits
+        found.sort_unstable();
+        found.dedup();
+        Hits(found)
     }
 
     /// Distinct clauses (a repeated clause counts once).
@@ -515,28 +531,27 @@ impl Prepared {
 impl Prepared {
     fn coverage(&self, reading: &Reading) -> (Vec<usize>, Vec<Contradiction>) {
         let hits = reading.hits(&self.parts, self.automaton.as_ref());
-        let (stated, spanning, denied) = (&hits.stated, &hits.spanning, &hits.denied);
         // A pattern is stated when all its parts occur, outside negations, in one statement; a myth's parts
         // each end in the statement they start in.
-        let said = |id: usize, at: &(usize, usize), myth: bool| {
-            stated[id].contains(at) || !myth && spanning[id].contains(at)
+        let said = |id: usize, at: (usize, usize), myth: bool| {
+            hits.has(id, Said::Stated, at) || !myth && hits.has(id, Said::Spanning, at)
         };
         let states_as = |p: &Pattern, myth: bool| -> bool {
-            let Some((first, rest)) = p.ids.split_first() else {
+            let Some((&first, rest)) = p.ids.split_first() else {
                 return false;
             };
-            stated[*first]
-                .iter()
-                .chain(if myth { &[][..] } else { &spanning[*first][..] })
+            let spanning = (!myth).then(|| hits.of(first, Said::Spanning));
+            hits.of(first, Said::Stated)
+                .chain(spanning.into_iter().flatten())
                 .any(|at| rest.iter().all(|&id| said(id, at, myth)))
         };
         let states = |p: &Pattern| states_as(p, false);
         // A pattern is denied when all its parts occur in one statement and a negation word denies one of them.
         let denies = |p: &Pattern| -> bool {
-            let occurs = |id: usize, at| stated[id].contains(at) || denied[id].contains(at);
+            let occurs =
+                |id: usize, at| hits.has(id, Said::Stated, at) || hits.has(id, Said::Denied, at);
             p.ids.iter().any(|&d| {
-                denied[d]
-                    .iter()
+                hits.of(d, Said::Denied)
                     .any(|at| p.ids.iter().all(|&id| occurs(id, at)))
             })
         };

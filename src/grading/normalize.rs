@@ -61,6 +61,12 @@ fn is_word(c: char) -> bool {
 }
 
 /// Full-width to half-width, ideographic space to space.
+/// A CJK unified ideograph of the basic block: a letter with no case (checked before the slower Unicode
+/// tables).
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
 fn fold_width(raw: char) -> char {
     match raw {
         // Full-width punctuation that ends a clause stays itself: `await；asyncio` is two clauses, while an
@@ -151,8 +157,15 @@ fn break_of(c: char, prev: Option<char>, next: Option<char>) -> Option<Break> {
 
 /// Normalises text and records its sentences, clauses and list segments.
 pub fn analyze(input: &str) -> Analyzed {
-    let folded: String = input.chars().map(fold_width).collect();
-    let mut simplified = fast2s::convert(&folded).to_lowercase();
+    // Lower case: ASCII here (most of the text), other letters after the conversion to simplified characters.
+    let folded: String = input
+        .chars()
+        .map(|c| fold_width(c).to_ascii_lowercase())
+        .collect();
+    let mut simplified = fast2s::convert(&folded);
+    if !simplified.chars().all(|c| c.is_ascii() || is_han(c)) {
+        simplified = simplified.to_lowercase();
+    }
     if simplified.contains(['\'', '\u{2019}']) || simplified.contains("cannot") {
         simplified = simplified
             .replace("can't", "can not")
@@ -196,7 +209,7 @@ pub fn analyze(input: &str) -> Analyzed {
             continue;
         }
         flush(&mut out, &mut word, &mut pending_space);
-        if c.is_alphanumeric() {
+        if is_han(c) || c.is_alphanumeric() {
             if segment_start.is_none() {
                 segment_start = Some(out.text.len());
             }
