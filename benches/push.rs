@@ -4,8 +4,8 @@
 //! `cargo bench --bench push` (PUSH_CHATS, default 10,000; PUSH_RATE, the fake server's limit in calls per
 //! second, default 200; PUSH_PACE, the worker's pace in percent of that limit, default 95: above 100 the
 //! server answers 429s, which must cost no duplicate and no loss). Prints one line:
-//! `push: N chats (P with a quiz poll), C API calls in T s, X% of the configured rate, 429s: K,
-//! duplicates: D, lost: L`. The bank's multiple-choice questions post a text and a quiz poll (two calls).
+//! `push: N chats, C API calls in T s, X% of the configured rate, 429s: K, duplicates: D, lost: L`. A post
+//! is one `sendMessage` (multiple-choice questions carry letter buttons, no poll).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +27,7 @@ use drillbot::store::{ChatSettings, Store};
 use serde_json::{Value, json};
 
 /// The fake Bot API: at most `rate` calls in any second. It speaks every method the transport uses
-/// (`sendMessage`, `sendPoll`, `stopPoll`) and records each call by chat and method, so a re-sent part shows
+/// (`sendMessage`) and records each call by chat and method, so a re-sent part shows
 /// as a duplicate; any other method is refused loudly.
 struct Fake {
     rate: usize,
@@ -69,34 +69,10 @@ async fn bot_api(
     let chat = body["chat_id"].as_i64().unwrap_or_default();
     let id = fake.next_id.fetch_add(1, Ordering::Relaxed);
     let chat_json = json!({"id": chat, "type": "supergroup", "title": "bench"});
-    let poll = || {
-        let options: Vec<Value> = body["options"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|o| json!({"text": o["text"].as_str().or(o.as_str()), "voter_count": 0}))
-            .collect();
-        let mut poll = json!({
-            "id": format!("poll-{id}"), "question": body["question"], "options": options,
-            "total_voter_count": 0, "is_closed": method == "stoppoll",
-            "is_anonymous": body["is_anonymous"].as_bool().unwrap_or(true),
-            "type": body["type"].as_str().unwrap_or("regular"),
-            "allows_multiple_answers": body["allows_multiple_answers"].as_bool().unwrap_or(false)
-        });
-        if let Some(c) = body["correct_option_id"].as_i64() {
-            poll["correct_option_id"] = json!(c);
-        }
-        poll
-    };
     let result = match method.as_str() {
         "sendmessage" => json!({
             "message_id": id, "date": 1_795_000_000, "chat": chat_json, "text": body["text"]
         }),
-        "sendpoll" => json!({
-            "message_id": id, "date": 1_795_000_000, "chat": chat_json, "poll": poll()
-        }),
-        "stoppoll" => poll(),
         other => {
             fake.unknown.lock().unwrap().push(other.to_string());
             return (
@@ -211,7 +187,6 @@ async fn main() {
         .filter(|(_, m)| m == "sendmessage")
         .map(|(c, _)| *c)
         .collect();
-    let polls = received.keys().filter(|(_, m)| m == "sendpoll").count();
     let lost = chats - posted.len();
     let achieved = calls as f64 / secs;
     let unknown = fake.unknown.lock().unwrap();
@@ -223,7 +198,7 @@ async fn main() {
         );
     }
     println!(
-        "push: {chats} chats ({polls} with a quiz poll), {calls} API calls in {secs:.1} s, {:.0}% of the configured rate, 429s: {}, duplicates: {duplicates}, lost: {lost}",
+        "push: {chats} chats, {calls} API calls in {secs:.1} s, {:.0}% of the configured rate, 429s: {}, duplicates: {duplicates}, lost: {lost}",
         100.0 * achieved / rate as f64,
         fake.too_many.load(Ordering::Relaxed),
     );

@@ -87,6 +87,7 @@ pub(crate) mod samples {
                 difficulty: 2,
                 question: "为什么要三次握手？".into(),
                 choices: Vec::new(),
+                several: false,
             },
             answer: "同步双方的初始序列号，`SYN` 与 **ACK**。".into(),
             correct: Vec::new(),

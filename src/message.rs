@@ -130,32 +130,14 @@ pub struct Reply {
     pub text: String,
     /// Buttons to show under the text, if the platform has them.
     pub buttons: Vec<Button>,
-    /// A multiple-choice question in structured form, for platforms with native quizzes (Telegram polls).
-    #[serde(default)]
-    pub quiz: Option<Quiz>,
-    /// The round a reveal concludes, so a platform can close what belongs to it (Telegram's polls).
+    /// The round a reveal concludes, so a platform can close what belongs to it (Telegram polls posted by
+    /// earlier versions).
     #[serde(default)]
     pub closes_round: Option<i64>,
     /// The round a question post asks, so a platform can tell replies to it from replies to anything else
     /// (on Telegram, only a reply to the question is an answer).
     #[serde(default)]
     pub asks_round: Option<i64>,
-}
-
-/// A multiple-choice question as data: what a native quiz (a Telegram poll) needs. Answering it is the same
-/// as sending `/answer <letters>` in the round's chat while the round is open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quiz {
-    /// The round the question belongs to (answers to a quiz of a closed round are refused).
-    pub round_id: i64,
-    /// The question text.
-    pub question: String,
-    /// The choices, in order (A, B, ...).
-    pub options: Vec<String>,
-    /// Indexes of the correct choices.
-    pub correct: Vec<usize>,
-    /// The explanation shown after answering (the full text is also in the reveal).
-    pub explanation: String,
 }
 
 impl Reply {
@@ -166,7 +148,6 @@ impl Reply {
             kind,
             text,
             buttons: Vec::new(),
-            quiz: None,
             closes_round: None,
             asks_round: None,
         }
@@ -179,7 +160,6 @@ impl Reply {
             kind,
             text,
             buttons: Vec::new(),
-            quiz: None,
             closes_round: None,
             asks_round: None,
         }
@@ -200,12 +180,6 @@ impl Reply {
     /// The same reply marked as the question post of a round.
     pub fn asking_round(mut self, round_id: i64) -> Reply {
         self.asks_round = Some(round_id);
-        self
-    }
-
-    /// The same reply carrying a structured quiz.
-    pub fn with_quiz(mut self, quiz: Quiz) -> Reply {
-        self.quiz = Some(quiz);
         self
     }
 }

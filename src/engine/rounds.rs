@@ -12,7 +12,7 @@ use crate::grading::copy::{Shingles, copies_of_earlier};
 use crate::grading::normalize::normalize;
 use crate::grading::{self, Verdict};
 use crate::i18n::{Contradicted, Lang, Msg, QuestionView, ResultLine, RevealView, VerdictView};
-use crate::message::{Button, Outgoing, Quiz, Reply, ReplyKind};
+use crate::message::{Button, Outgoing, Reply, ReplyKind};
 use crate::schedule;
 use crate::store::{ChatRow, NewAnswer, RoundRecord, RoundRow, SaveOutcome, Settled, Settlement};
 
@@ -47,6 +47,7 @@ impl Engine {
             difficulty: q.difficulty,
             question: q.question.clone(),
             choices: q.choices.clone(),
+            several: q.correct.len() > 1,
         }
     }
 
@@ -116,7 +117,9 @@ impl Engine {
             reveal_at: self.local_when(chat, round.reveal_at, now),
         };
         let (answer_label, peek_label) = lang.post_button_labels();
-        let mut buttons: Vec<Button> = if q.is_choice() {
+        // One button per letter for a single right choice (a press is a sealed, final pick); several right
+        // choices are written as letters (`/answer AC`), through the answer button like free text.
+        let mut buttons: Vec<Button> = if q.is_choice() && q.correct.len() == 1 {
             q.choices
                 .iter()
                 .enumerate()
@@ -138,19 +141,9 @@ impl Engine {
             label: peek_label.to_string(),
             command: "/reveal me".to_string(),
         });
-        let mut reply = Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg))
+        Ok(Reply::to_chat(ReplyKind::QuestionPost, lang.render(&msg))
             .with_buttons(buttons)
-            .asking_round(round.id);
-        if q.is_choice() {
-            reply = reply.with_quiz(Quiz {
-                round_id: round.id,
-                question: q.question.clone(),
-                options: q.choices.clone(),
-                correct: q.correct.clone(),
-                explanation: q.answer.trim().to_string(),
-            });
-        }
-        Ok(reply)
+            .asking_round(round.id))
     }
 
     /// Makes the scheduled post for a chat if one is due.
@@ -249,7 +242,7 @@ impl Engine {
             previous_round_date: self
                 .store
                 .previous_round_date(ctx.chat.id, round.local_date)?,
-            // One answer per member: buttons and quiz polls are a single pick, not a draft to revise.
+            // One answer per member: a multiple-choice pick is final, not a draft to revise.
             final_pick: q.is_choice(),
         })?;
         let (replaced, after_peek) = match outcome {

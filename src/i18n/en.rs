@@ -195,6 +195,8 @@ pub(super) fn render(msg: &Msg) -> String {
         } => {
             let how = if question.choices.is_empty() {
                 "Answer with /answer <your answer>"
+            } else if question.several {
+                "Several choices are right: answer with all their letters, e.g. /answer AC"
             } else {
                 "Answer with /answer <letter>, e.g. /answer B"
             };

@@ -64,6 +64,8 @@ pub struct QuestionView {
     pub question: String,
     /// Choices for a multiple-choice question (A, B, ...), empty otherwise.
     pub choices: Vec<String>,
+    /// Whether several choices are right (answered with letters, `/answer AC`).
+    pub several: bool,
 }
 
 /// One member's line in the reveal results.

@@ -185,6 +185,8 @@ pub(super) fn render(msg: &Msg) -> String {
         } => {
             let how = if question.choices.is_empty() {
                 "用 /answer <你的答案> 作答"
+            } else if question.several {
+                "多选题：用 /answer <所有正确选项的字母> 作答，例如 /answer AC"
             } else {
                 "用 /answer <选项字母> 作答，例如 /answer B"
             };

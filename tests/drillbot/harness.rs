@@ -42,18 +42,18 @@ impl TestBot {
 
     /// A bot whose chat defaults are adjusted first.
     pub fn with(adjust: impl FnOnce(&mut ChatDefaults)) -> TestBot {
+        TestBot::with_bank(fixture_bank(), adjust)
+    }
+
+    /// A bot with its own bank, chat defaults adjusted first.
+    pub fn with_bank(bank: Bank, adjust: impl FnOnce(&mut ChatDefaults)) -> TestBot {
         let mut defaults = ChatDefaults::default();
         adjust(&mut defaults);
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("test.db");
         let store = Store::open(&db_path).unwrap();
         let tz = defaults.timezone;
-        let engine = Arc::new(Engine::new(
-            fixture_bank(),
-            store,
-            defaults,
-            Limits::default(),
-        ));
+        let engine = Arc::new(Engine::new(bank, store, defaults, Limits::default()));
         let mut bot = TestBot {
             engine,
             now: Utc::now(),

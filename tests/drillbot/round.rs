@@ -590,3 +590,31 @@ fn admin_rights_change_only_what_the_engine_says_they_change() {
         }
     }
 }
+
+#[test]
+fn a_question_with_several_right_choices_is_answered_in_letters_not_single_pick_buttons() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gamma.toml"),
+        "topic = \"gamma\"\nname = \"类型\"\nname_en = \"Types\"\n\n[[questions]]\nid = \"gamma-immutable\"\n\
+         difficulty = 1\ntags = [\"types\"]\nquestion = \"下面哪些是 Python 的不可变类型？\"\n\
+         choices = [\"tuple\", \"list\", \"str\", \"dict\"]\ncorrect = [\"A\", \"C\"]\n\
+         answer = \"tuple 和 str 不可变，list 和 dict 可变。\"\n",
+    )
+    .unwrap();
+    let bank = drillbot::bank::Bank::load_dir(dir.path()).unwrap();
+    let bot = TestBot::with_bank(bank, |_| {});
+    let post = bot.say("alice", "/today");
+    let post = post
+        .iter()
+        .find(|r| r.kind == ReplyKind::QuestionPost)
+        .expect("the question is posted");
+    assert!(post.text.contains("/answer AC"), "{}", post.text);
+    let commands: Vec<&str> = post.buttons.iter().map(|b| b.command.as_str()).collect();
+    assert_eq!(commands, vec!["/answer", "/reveal me"]);
+    bot.say("alice", "/answer A C");
+    bot.say("bob", "/answer A");
+    bot.admin("/reveal");
+    assert_eq!(bot.result_of("alice").unwrap().0, 100);
+    assert_eq!(bot.result_of("bob").unwrap().0, 0);
+}

@@ -128,6 +128,20 @@ async fn method(
                 "poll": poll
             }}))
         }
+        "answercallbackquery" => {
+            // Refused as the real server refuses it.
+            if body["text"]
+                .as_str()
+                .unwrap_or_default()
+                .encode_utf16()
+                .count()
+                > 200
+            {
+                return Json(json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: MESSAGE_TOO_LONG"}));
+            }
+            Json(json!({"ok": true, "result": true}))
+        }
         "sendmessage" => {
             // Refused as the real server refuses it.
             if body["text"].as_str().unwrap_or_default().trim().is_empty() {
@@ -207,6 +221,15 @@ impl FakeBotApi {
             .filter(|(m, _)| m == method)
             .map(|(_, b)| b.clone())
             .collect()
+    }
+
+    /// Waits for the `n`th answer to a button press and returns it.
+    async fn wait_for_callback_answer(&self, n: usize) -> Value {
+        self.wait_until("a button press answered", |a| {
+            a.calls_of("answercallbackquery").len() >= n
+        })
+        .await;
+        self.calls_of("answercallbackquery")[n - 1].clone()
     }
 
     /// Waits until `done` holds (or panics after 5 s).
@@ -548,6 +571,22 @@ fn message_from_name(chat: i64, id: i64, first_name: &str, text: &str) -> Value 
     update
 }
 
+/// A press of an inline button with callback `data` under message `message_id` of `chat`.
+fn button_press(chat: i64, message_id: i64, user: (i64, &str), data: &str) -> Value {
+    let id = UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    json!({"update_id": id, "callback_query": {
+        "id": format!("cb-{id}"),
+        "from": {"id": user.0, "is_bot": false, "first_name": user.1, "username": user.1},
+        "message": {
+            "message_id": message_id, "date": 1_795_000_000, "from": bot_user(),
+            "chat": {"id": chat, "type": "supergroup", "title": "study group"},
+            "text": "📝"
+        },
+        "chat_instance": "ci-1",
+        "data": data
+    }})
+}
+
 fn poll_answer(poll_id: &str, user: (i64, &str), options: &[u8]) -> Value {
     let id = UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({"update_id": id, "poll_answer": {
@@ -680,7 +719,7 @@ fn bot_with_a_quiz_round_today() -> TestBot {
 }
 
 #[tokio::test]
-async fn telegram_a_quiz_poll_is_answered_and_graded() {
+async fn telegram_a_multiple_choice_pick_is_sealed_in_the_press_notice_and_graded() {
     let bot = bot_with_a_quiz_round_today();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
@@ -689,96 +728,52 @@ async fn telegram_a_quiz_poll_is_answered_and_graded() {
 
     api.push(message(group, (2, "alice"), "/today", None), 1)
         .await;
-    api.wait_until("a poll", |a| !a.calls_of("sendpoll").is_empty())
-        .await;
     let post = api.sends().last().unwrap().clone();
     assert!(post["text"].as_str().unwrap().contains("DNS"));
     let keyboard = post["reply_markup"]["inline_keyboard"].to_string();
-    assert!(keyboard.contains("/reveal me"), "{keyboard}");
     assert!(
-        !keyboard.contains("/answer B"),
-        "the poll replaces the letter buttons: {keyboard}"
+        keyboard.contains("/answer B") && keyboard.contains("/reveal me"),
+        "{keyboard}"
     );
-    let poll = api.calls_of("sendpoll")[0].clone();
-    assert_eq!(poll["chat_id"], json!(group));
-    assert_eq!(poll["type"], json!("quiz"));
-    assert_eq!(poll["is_anonymous"], json!(false));
-    assert_eq!(poll["correct_option_id"], json!(1));
-    assert_eq!(poll["options"][1]["text"], json!("应用层"));
-    assert_eq!(
-        poll["explanation"],
-        json!("DNS 是应用层协议，通常使用 UDP 53 端口。")
-    );
-    let poll_id = "poll-".to_string()
-        + &(api
-            .calls
-            .lock()
-            .unwrap()
-            .iter()
-            .position(|(m, _)| m == "sendpoll")
-            .unwrap()
-            + 1)
-        .to_string();
-    assert!(
-        drillbot::adapters::telegram::records::TelegramRecords::of(bot.engine.store())
-            .poll(&poll_id)
-            .unwrap()
-            .is_some(),
-        "{poll_id} recorded"
-    );
+    let post_id = api.message_id_of("DNS");
 
-    // alice votes right, bob wrong: each gets a private confirmation, the group hears nothing.
-    let group_sends = api.sends_to(group).len();
-    api.push(poll_answer(&poll_id, (2, "alice"), &[1]), 1).await;
-    assert!(api.sends_to(2).last().unwrap().contains("已收到"));
-    api.push(poll_answer(&poll_id, (3, "bob"), &[0]), 1).await;
-    assert!(api.sends_to(3).last().unwrap().contains("已收到"));
-    // A poll the bot never posted is ignored.
-    api.updates
-        .lock()
-        .unwrap()
-        .push_back(poll_answer("someone-elses-poll", (2, "alice"), &[0]));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        api.sends_to(group).len(),
-        group_sends,
-        "poll answers stay private"
+    // alice picks B (right), bob A (wrong): each sees the confirmation in the press's own notice, nobody else
+    // sees anything, and no DM is needed.
+    let messages_before = api.sends().len();
+    api.push(button_press(group, post_id, (2, "alice"), "/answer B"), 0)
+        .await;
+    let notice = api.wait_for_callback_answer(1).await;
+    assert!(
+        notice["text"].as_str().unwrap().contains("已收到"),
+        "{notice}"
     );
+    assert_eq!(notice["show_alert"], json!(true));
+    api.push(button_press(group, post_id, (3, "bob"), "/answer A"), 0)
+        .await;
+    api.wait_for_callback_answer(2).await;
+    // A second pick is refused: the first one is final.
+    api.push(button_press(group, post_id, (2, "alice"), "/answer A"), 0)
+        .await;
+    let refused = api.wait_for_callback_answer(3).await;
+    assert!(refused["text"].as_str().unwrap().contains("B"), "{refused}");
+    assert_eq!(api.sends().len(), messages_before, "picks stay private");
+    assert!(api.calls_of("sendpoll").is_empty(), "no native poll");
     assert_eq!(bot.result_of("alice").unwrap().0, 100);
 
     api.push(message(group, (1, "admin"), "/reveal", None), 1)
         .await;
     let reveal = api.sends_to(group).last().unwrap().clone();
     assert!(reveal.contains("揭晓"), "{reveal}");
-    assert!(
-        reveal.contains("alice") && reveal.contains("bob"),
-        "{reveal}"
-    );
     assert_eq!(
         bot.result_of("alice").unwrap(),
         (100, 10, "choice_right".into())
     );
     assert_eq!(bot.result_of("bob").unwrap().0, 0);
-    // The reveal closes the round's poll.
-    api.wait_until("stopPoll", |a| !a.calls_of("stoppoll").is_empty())
+    // carol presses after the reveal: told privately, nothing recorded.
+    api.push(button_press(group, post_id, (4, "carol"), "/answer B"), 0)
         .await;
-    let stop_call = api.calls_of("stoppoll").remove(0);
-    assert_eq!(stop_call["chat_id"], json!(group));
-    let poll_message = api
-        .calls
-        .lock()
-        .unwrap()
-        .iter()
-        .position(|(m, _)| m == "sendpoll")
-        .unwrap()
-        + 1; // the fake numbers a message by the count of calls so far, its own included
-    assert_eq!(stop_call["message_id"], json!(poll_message));
-
-    // carol votes after the reveal: refused privately, nothing recorded.
-    api.push(poll_answer(&poll_id, (4, "carol"), &[1]), 1).await;
-    assert!(api.sends_to(4).last().unwrap().contains("已经揭晓"));
+    api.wait_for_callback_answer(4).await;
     assert_eq!(bot.result_of("carol"), None);
-    assert_eq!(api.sends_to(group).len(), group_sends + 1);
     stop_adapter(stop, running).await;
 }
 
@@ -903,80 +898,6 @@ async fn telegram_dm_targets_survive_a_restart_and_dm_stats_are_about_the_group(
         "DM questions are answered in the DM"
     );
     stop_adapter(stop, running).await;
-}
-
-#[tokio::test]
-async fn telegram_a_queued_quiz_post_is_followed_by_a_recorded_poll() {
-    use drillbot::adapters::telegram::TelegramAdapter;
-    use drillbot::message::Quiz;
-    let bot = TestBot::new();
-    bot.say("alice", "/help");
-    let chat = bot.chat();
-    let round = bot
-        .engine
-        .store()
-        .create_round(
-            chat.id,
-            bot.now.date_naive(),
-            "alpha-choice",
-            bot.now,
-            bot.now,
-            |_| None,
-        )
-        .unwrap()
-        .unwrap();
-    // Two right choices: a regular poll that allows several answers (a quiz has exactly one).
-    let quiz = Quiz {
-        round_id: round.id,
-        question: "Which are transport protocols?".into(),
-        options: vec!["TCP".into(), "DNS".into(), "UDP".into()],
-        correct: vec![0, 2],
-        explanation: "x".repeat(300),
-    };
-    let outgoing = Outgoing {
-        chat: bot.chat.clone(),
-        reply: Reply::to_chat(ReplyKind::QuestionPost, "📝 **Question**".into()).with_quiz(quiz),
-    };
-    bot.engine
-        .store()
-        .enqueue(chat.id, "post", &outgoing, bot.now)
-        .unwrap();
-    let (api, url) = FakeBotApi::start(vec![]).await;
-    let adapter =
-        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
-            .await
-            .unwrap();
-    let mut w = Delivery::new(
-        bot.engine.clone(),
-        adapter.transport(),
-        Pacing::telegram(),
-        Clock::starting_at(bot.now),
-    )
-    .unwrap();
-    assert_eq!(w.pass().await.unwrap().sent, 1);
-    assert_eq!(api.sends()[0]["text"], json!("📝 <b>Question</b>"));
-    let polls = api.calls_of("sendpoll");
-    assert_eq!(polls.len(), 1);
-    assert_eq!(polls[0]["type"], json!("regular"));
-    assert_eq!(polls[0]["allows_multiple_answers"], json!(true));
-    assert_eq!(polls[0]["is_anonymous"], json!(false));
-    assert_eq!(polls[0]["explanation"], Value::Null, "too long for a poll");
-    let poll_id = format!(
-        "poll-{}",
-        api.calls
-            .lock()
-            .unwrap()
-            .iter()
-            .position(|(m, _)| m == "sendpoll")
-            .unwrap()
-            + 1
-    );
-    let recorded = drillbot::adapters::telegram::records::TelegramRecords::of(bot.engine.store())
-        .poll(&poll_id)
-        .unwrap()
-        .unwrap();
-    assert_eq!(recorded.round_id, round.id);
-    assert_eq!(recorded.chat_external_id, bot.chat.id);
 }
 
 #[tokio::test]
@@ -1296,7 +1217,8 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
 }
 
 #[tokio::test]
-async fn telegram_today_again_points_at_the_post_and_skip_closes_its_poll() {
+async fn telegram_today_again_points_at_the_post_and_skip_closes_an_earlier_versions_poll() {
+    use drillbot::adapters::telegram::records::TelegramRecords;
     let bot = bot_with_a_quiz_round_today();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
@@ -1304,14 +1226,24 @@ async fn telegram_today_again_points_at_the_post_and_skip_closes_its_poll() {
     let (stop, running) = run_adapter(&bot, url).await;
     api.push(message(group, (2, "alice"), "/today", None), 1)
         .await;
-    api.wait_until("a poll", |a| !a.calls_of("sendpoll").is_empty())
-        .await;
-    assert!(api.calls_of("stoppoll").is_empty());
-    // /today again: no second post and no second poll, a reply pointing at the first post.
+    // A quiz poll an earlier version posted for this round: its votes still count, and it is closed with the
+    // round.
+    let round = bot
+        .engine
+        .store()
+        .open_round(bot.chat().id)
+        .unwrap()
+        .unwrap();
+    TelegramRecords::of(bot.engine.store())
+        .record_poll("old-poll", round.id, 77, chrono::Utc::now())
+        .unwrap();
+    api.push(poll_answer("old-poll", (3, "bob"), &[1]), 1).await;
+    assert!(api.sends_to(3).last().unwrap().contains("已收到"));
+    assert_eq!(bot.result_of("bob").unwrap().0, 100);
+    // /today again: no second post, a reply pointing at the first post.
     let first = api.message_id_of("DNS");
     api.push(message(group, (3, "bob"), "/today", None), 1)
         .await;
-    assert_eq!(api.calls_of("sendpoll").len(), 1);
     let pointer = api.sends().last().unwrap().clone();
     assert_eq!(
         pointer["reply_parameters"]["message_id"],
@@ -1330,5 +1262,7 @@ async fn telegram_today_again_points_at_the_post_and_skip_closes_its_poll() {
     .await;
     let stopped = api.calls_of("stoppoll")[0].clone();
     assert_eq!(stopped["chat_id"], json!(group));
+    assert_eq!(stopped["message_id"], json!(77));
+    assert!(api.calls_of("sendpoll").is_empty(), "no native poll");
     stop_adapter(stop, running).await;
 }

@@ -2,19 +2,18 @@
 //! direct replies). Texts are rendered as Telegram HTML ([`super::html`]) and split under the 4,096-character
 //! limit at paragraph boundaries, each part valid HTML on its own; a part Telegram still cannot parse is sent
 //! again as plain text. The "answer" button becomes a deep link that opens the DM with the bot with the group
-//! preselected. A multiple-choice question is followed by a native poll, remembered in the store so that its
-//! answers can be graded.
+//! preselected. A multiple-choice question is answered with letter buttons: a press is private (see
+//! `updates.rs`), so answers stay sealed until the reveal. (Native quiz polls cannot hide who voted what from
+//! the group, so the bot no longer posts them; a reveal still closes polls that earlier versions posted.)
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use teloxide::payloads::{SendMessageSetters, SendPollSetters};
+use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::Requester;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputPollOption, MessageId, ParseMode,
-    PollType, ReplyParameters,
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -22,20 +21,14 @@ use super::html::{self, Part};
 use super::records::TelegramRecords;
 use crate::Engine;
 use crate::delivery::{SendError, Transport, backoff};
-use crate::message::{Audience, Button, Outgoing, Platform, Quiz, Reply, ReplyKind};
+use crate::message::{Audience, Button, Outgoing, Platform, Reply, ReplyKind};
 
 /// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
 /// shorter than what Telegram counts).
 pub const MAX_TEXT: usize = 4096;
 
-/// Telegram's limit on a poll's question.
-pub const MAX_POLL_QUESTION: usize = 300;
-/// Telegram's limit on one poll option.
-pub const MAX_POLL_OPTION: usize = 100;
-/// Telegram's limit on a quiz's explanation (a longer one is only in the reveal).
-pub const MAX_POLL_EXPLANATION: usize = 200;
-/// The most options a poll may have.
-pub const MAX_POLL_OPTIONS: usize = 10;
+/// Telegram's limit on the text of a callback answer (the private notice a button press gets).
+pub const MAX_CALLBACK_TEXT: usize = 200;
 
 /// The longest `retry_after` a direct reply waits out; longer waits give up (the member can ask again).
 const MAX_DIRECT_WAIT: Duration = Duration::from_secs(60);
@@ -54,13 +47,6 @@ pub enum TelegramCall {
         /// The round, when the text is a question post (a reply to it is an answer).
         asks_round: Option<i64>,
     },
-    /// `sendPoll` for a multiple-choice question.
-    Poll {
-        /// Where.
-        chat: i64,
-        /// The question.
-        quiz: Quiz,
-    },
     /// `stopPoll` for a revealed round's poll.
     StopPoll {
         /// Where.
@@ -74,9 +60,7 @@ impl TelegramCall {
     /// The chat it goes to.
     pub fn chat(&self) -> i64 {
         match self {
-            TelegramCall::Text { chat, .. }
-            | TelegramCall::Poll { chat, .. }
-            | TelegramCall::StopPoll { chat, .. } => *chat,
+            TelegramCall::Text { chat, .. } | TelegramCall::StopPoll { chat, .. } => *chat,
         }
     }
 
@@ -84,9 +68,7 @@ impl TelegramCall {
     fn to_chat(&self, to: i64) -> TelegramCall {
         let mut call = self.clone();
         match &mut call {
-            TelegramCall::Text { chat, .. }
-            | TelegramCall::Poll { chat, .. }
-            | TelegramCall::StopPoll { chat, .. } => *chat = to,
+            TelegramCall::Text { chat, .. } | TelegramCall::StopPoll { chat, .. } => *chat = to,
         }
         call
     }
@@ -144,7 +126,7 @@ impl TelegramTransport {
     }
 
     /// The Bot API calls that deliver a reply to a chat id: the text rendered and split (the buttons under the
-    /// last part), a quiz as a poll after it, and for a reveal, closing the round's polls. `group` is the
+    /// last part), and for a reveal, closing the round's polls (posted by earlier versions). `group` is the
     /// group the reply is about (for deep links).
     pub async fn calls_for(
         &self,
@@ -152,16 +134,7 @@ impl TelegramTransport {
         group: Option<i64>,
         reply: &Reply,
     ) -> Vec<TelegramCall> {
-        let quiz = reply
-            .quiz
-            .as_ref()
-            .filter(|q| reply.audience == Audience::Chat && poll_fits(q));
-        // With a poll, the choices are answered there: the letter buttons would be a second way.
-        let buttons: Vec<&Button> = reply
-            .buttons
-            .iter()
-            .filter(|b| quiz.is_none() || !b.command.starts_with("/answer "))
-            .collect();
+        let buttons: Vec<&Button> = reply.buttons.iter().collect();
         // Telegram refuses a message that renders to nothing: such parts are left out, and a reply with
         // only buttons gets a minimal text to hang them on.
         let mut parts: Vec<Part> = html::split_html(&reply.text, MAX_TEXT)
@@ -194,12 +167,6 @@ impl TelegramTransport {
                     .filter(|_| reply.audience == Audience::Chat),
             })
             .collect();
-        if let Some(quiz) = quiz {
-            calls.push(TelegramCall::Poll {
-                chat,
-                quiz: quiz.clone(),
-            });
-        }
         if let (Some(round), Audience::Chat) = (reply.closes_round, &reply.audience) {
             calls.extend(
                 self.poll_messages(chat, round)
@@ -286,7 +253,6 @@ impl TelegramTransport {
                 }
                 Ok(())
             }
-            TelegramCall::Poll { chat, quiz } => self.send_poll(*chat, quiz).await,
             TelegramCall::StopPoll { chat, message } => self.stop_poll(*chat, *message).await,
         }
     }
@@ -417,49 +383,6 @@ impl TelegramTransport {
         }
     }
 
-    async fn send_poll(&self, chat: i64, quiz: &Quiz) -> Result<(), SendError> {
-        let options = quiz
-            .options
-            .iter()
-            .map(|o| InputPollOption::new(clip(o, MAX_POLL_OPTION)));
-        let question = clip(&html::to_plain(&quiz.question), MAX_POLL_QUESTION);
-        let mut request = self
-            .bot
-            .send_poll(ChatId(chat), question, options)
-            .is_anonymous(false);
-        request = match quiz.correct.as_slice() {
-            [one] => {
-                request = request.type_(PollType::Quiz).correct_option_id(*one as u8);
-                let explanation = html::to_plain(&quiz.explanation);
-                if explanation_fits(&explanation) {
-                    request.explanation(explanation)
-                } else {
-                    request
-                }
-            }
-            // Telegram quizzes have one right option: several right ones make a regular poll with several
-            // answers allowed, graded all-or-nothing like `/answer AC`.
-            _ => request
-                .type_(PollType::Regular)
-                .allows_multiple_answers(true),
-        };
-        let message = self.call(request).await.map_err(|e| classify(&e))?;
-        let (Some(engine), Some(poll)) = (&self.engine, message.poll()) else {
-            return Ok(());
-        };
-        let (poll_id, round, message_id) = (poll.id.0.clone(), quiz.round_id, message.id.0.into());
-        engine
-            .blocking("recording a quiz poll", move |e| {
-                TelegramRecords::of(e.store()).record_poll(&poll_id, round, message_id, Utc::now())
-            })
-            .await
-            .unwrap_or_else(|| Err(crate::store::StoreError::Corrupt("the task panicked".into())))
-            .map_err(|e| {
-                tracing::error!(chat, error = %e, "cannot record a quiz poll; its answers could not be graded");
-                SendError::Transient(e.to_string())
-            })
-    }
-
     /// Sends a request, retrying 429s and network errors as [`TelegramTransport::with_retries`] says.
     async fn call<R>(&self, request: R) -> Result<Output<R>, RequestError>
     where
@@ -488,22 +411,8 @@ impl TelegramTransport {
     }
 }
 
-/// Whether a quiz can be a Telegram poll (2 to 10 options, right answers among them).
-fn poll_fits(quiz: &Quiz) -> bool {
-    (2..=MAX_POLL_OPTIONS).contains(&quiz.options.len())
-        && !quiz.correct.is_empty()
-        && quiz.correct.iter().all(|&i| i < quiz.options.len())
-}
-
-/// Whether an explanation fits a quiz: 200 characters, at most two line feeds.
-fn explanation_fits(text: &str) -> bool {
-    !text.is_empty()
-        && html::telegram_len(text) <= MAX_POLL_EXPLANATION
-        && text.matches('\n').count() <= 2
-}
-
 /// Cuts text to `max` UTF-16 units, with an ellipsis when it was longer.
-fn clip(text: &str, max: usize) -> String {
+pub fn clip(text: &str, max: usize) -> String {
     let text = text.trim();
     if html::telegram_len(text) <= max {
         return text.to_string();
@@ -612,16 +521,6 @@ impl Transport for TelegramTransport {
 mod tests {
     use super::*;
 
-    fn quiz(options: usize, correct: Vec<usize>) -> Quiz {
-        Quiz {
-            round_id: 1,
-            question: "q".into(),
-            options: (0..options).map(|i| format!("option {i}")).collect(),
-            correct,
-            explanation: String::new(),
-        }
-    }
-
     fn invalid_json(raw: &str) -> RequestError {
         let source = serde_json::from_str::<serde_json::Value>(raw).unwrap_err();
         RequestError::InvalidJson {
@@ -670,24 +569,10 @@ mod tests {
     }
 
     #[test]
-    fn polls_only_for_quizzes_telegram_can_show() {
-        assert!(poll_fits(&quiz(4, vec![1])));
-        assert!(poll_fits(&quiz(4, vec![0, 2])));
-        assert!(!poll_fits(&quiz(1, vec![0])));
-        assert!(!poll_fits(&quiz(11, vec![0])));
-        assert!(!poll_fits(&quiz(4, vec![])));
-        assert!(!poll_fits(&quiz(4, vec![4])));
-    }
-
-    #[test]
-    fn explanations_and_options_respect_the_poll_limits() {
-        assert!(explanation_fits("DNS 是应用层协议。"));
-        assert!(!explanation_fits(&"长".repeat(201)));
-        assert!(!explanation_fits("a\nb\nc\nd"));
-        assert!(!explanation_fits(""));
-        let clipped = clip(&"😀".repeat(80), MAX_POLL_OPTION);
-        assert!(html::telegram_len(&clipped) <= MAX_POLL_OPTION);
+    fn clipped_text_fits_in_utf16_units() {
+        let clipped = clip(&"😀".repeat(150), MAX_CALLBACK_TEXT);
+        assert!(html::telegram_len(&clipped) <= MAX_CALLBACK_TEXT);
         assert!(clipped.ends_with('…'));
-        assert_eq!(clip(" short ", MAX_POLL_OPTION), "short");
+        assert_eq!(clip(" short ", MAX_CALLBACK_TEXT), "short");
     }
 }

@@ -17,7 +17,7 @@ use teloxide::RequestError;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
 use teloxide::dptree;
 use teloxide::error_handlers::LoggingErrorHandler;
-use teloxide::payloads::SetMyCommandsSetters;
+use teloxide::payloads::{AnswerCallbackQuerySetters, SetMyCommandsSetters};
 use teloxide::prelude::{Requester, Update};
 use teloxide::types::{
     BotCommand, CallbackQuery, ChatId, ChatMember, ChatMemberUpdated, Message, PollAnswer, User,
@@ -25,7 +25,8 @@ use teloxide::types::{
 };
 use teloxide::update_listeners::webhooks;
 
-use super::transport::{TelegramTransport, deep_link};
+use super::html;
+use super::transport::{MAX_CALLBACK_TEXT, TelegramTransport, deep_link};
 use crate::Engine;
 use crate::command::{self, Command, CommandName};
 use crate::i18n::{Lang, Msg};
@@ -342,8 +343,28 @@ impl TelegramAdapter {
             is_admin: false,
             is_private: private,
         };
-        let replies = self.handle(incoming).await;
-        let _ = bot.answer_callback_query(q.id.clone()).await;
+        let mut replies = self.handle(incoming).await;
+        // In a group, the first private reply that fits (the confirmation of a pick, a refusal) is the press's
+        // own notice, which only the presser sees: a sealed answer needs no DM.
+        let notice = (!private)
+            .then(|| {
+                replies.iter().position(|r| {
+                    matches!(r.audience, Audience::User(_))
+                        && html::telegram_len(&html::to_plain(&r.text)) <= MAX_CALLBACK_TEXT
+                })
+            })
+            .flatten()
+            .map(|i| replies.remove(i));
+        let answer = bot.answer_callback_query(q.id.clone());
+        let answered = match &notice {
+            Some(r) => answer.text(html::to_plain(&r.text)).show_alert(true).await,
+            None => answer.await,
+        };
+        if let Err(e) = answered {
+            // The notice goes the usual way instead (a DM, or a note in the group).
+            tracing::debug!(chat, error = %e, "cannot answer a button press");
+            replies.extend(notice);
+        }
         self.deliver(chat, q.from.id, &name, private, replies).await;
     }
 
