@@ -298,14 +298,13 @@ pub async fn days(ctx: Context<'_>, days: String) -> Result<(), Error> {
     run(ctx, format!("/settings days {days}")).await
 }
 
-/// Discord's locale for Chinese descriptions (Taiwanese clients get the same simplified text).
-const ZH_LOCALE: &str = "zh-CN";
-const ZH_LOCALES: [&str; 2] = [ZH_LOCALE, "zh-TW"];
-
+/// Chinese descriptions: Simplified for `zh-CN`, the same text in Traditional characters for `zh-TW`.
 fn localise(map: &mut std::collections::HashMap<String, String>, zh: &str) {
-    for locale in ZH_LOCALES {
-        map.insert(locale.into(), clip(zh));
-    }
+    map.insert("zh-CN".into(), clip(zh));
+    map.insert(
+        "zh-TW".into(),
+        clip(&super::traditional::to_traditional(zh)),
+    );
 }
 
 fn describe(cmd: &mut poise::Command<Data, Error>, path: &str) {
@@ -375,6 +374,19 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
 mod tests {
     use super::*;
 
+    /// A Simplified description for `zh-CN`, the same text in Traditional characters for `zh-TW`.
+    fn check_zh(map: &std::collections::HashMap<String, String>, what: &str) {
+        let (Some(cn), Some(tw)) = (map.get("zh-CN"), map.get("zh-TW")) else {
+            panic!("{what} has no Chinese description: {map:?}");
+        };
+        assert_eq!(&fast2s::convert(tw), cn, "{what}: the same text");
+        let unchosen = super::super::traditional::unchosen(cn);
+        assert!(
+            unchosen.is_empty(),
+            "{what}: choose the traditional form of {unchosen:?} in traditional.rs"
+        );
+    }
+
     #[test]
     fn every_command_and_option_has_an_english_and_a_chinese_description() {
         fn check(cmd: &poise::Command<Data, Error>) {
@@ -384,11 +396,7 @@ mod tests {
                 "{}: {d:?}",
                 cmd.qualified_name
             );
-            assert!(
-                cmd.description_localizations.contains_key(ZH_LOCALE),
-                "{} has no Chinese description",
-                cmd.qualified_name
-            );
+            check_zh(&cmd.description_localizations, &cmd.qualified_name);
             for p in &cmd.parameters {
                 assert!(
                     p.description.as_deref().is_some_and(|d| !d.is_empty()),
@@ -396,12 +404,13 @@ mod tests {
                     cmd.qualified_name,
                     p.name
                 );
-                assert!(
-                    p.description_localizations.contains_key(ZH_LOCALE),
-                    "{} {}",
-                    cmd.qualified_name,
-                    p.name
+                check_zh(
+                    &p.description_localizations,
+                    &format!("{} {}", cmd.qualified_name, p.name),
                 );
+                for c in &p.choices {
+                    check_zh(&c.localizations, &format!("{} {}", p.name, c.name));
+                }
             }
             cmd.subcommands.iter().for_each(check);
         }

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod interactions;
 pub mod render;
 pub mod strings;
+pub mod traditional;
 pub mod transport;
 
 use std::future::Future;
