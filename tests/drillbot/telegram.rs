@@ -1254,6 +1254,12 @@ async fn telegram_today_again_points_at_the_post_and_skip_closes_an_earlier_vers
         !pointer["text"].as_str().unwrap().contains("DNS"),
         "{pointer}"
     );
+    // A burst of /today is answered once: a third right after gets nothing.
+    let sent = api.sends().len();
+    api.push(message(group, (4, "carol"), "/today", None), 0)
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(api.sends().len(), sent, "{:?}", api.sends().last());
     api.push(message(group, (1, "admin"), "/skip", None), 1)
         .await;
     api.wait_until("the old poll closed", |a| {

@@ -30,6 +30,10 @@ pub const MAX_TEXT: usize = 4096;
 /// Telegram's limit on the text of a callback answer (the private notice a button press gets).
 pub const MAX_CALLBACK_TEXT: usize = 200;
 
+/// A chat gets at most one pointer to its question post (`/today` again) in this long: a burst of `/today`
+/// is answered once.
+const POINTER_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The longest `retry_after` a direct reply waits out; longer waits give up (the member can ask again).
 const MAX_DIRECT_WAIT: Duration = Duration::from_secs(60);
 
@@ -81,6 +85,8 @@ pub struct TelegramTransport {
     username: Option<String>,
     engine: Option<Arc<Engine>>,
     retries: u32,
+    /// When each chat last got a pointer to its question post.
+    pointed: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
 }
 
 impl TelegramTransport {
@@ -96,6 +102,7 @@ impl TelegramTransport {
             username: None,
             engine: None,
             retries: 0,
+            pointed: Arc::default(),
         }
     }
 
@@ -179,8 +186,8 @@ impl TelegramTransport {
     }
 
     /// Sends a reply to a chat id, call after call (direct replies; the outbox worker paces each call itself).
-    /// A question already posted in the chat (`/today` again) is not posted twice, with a second poll: a short
-    /// reply to it points there.
+    /// A question already posted in the chat (`/today` again) is not posted twice: a short reply to it points
+    /// there, at most once a minute per chat.
     pub async fn send_to(
         &self,
         chat: i64,
@@ -191,6 +198,24 @@ impl TelegramTransport {
             (reply.kind, reply.asks_round, &reply.audience)
             && let Some(first) = self.question_message(chat, round).await
         {
+            let now = std::time::Instant::now();
+            let recent = {
+                let mut pointed = self.pointed.lock().unwrap_or_else(|e| e.into_inner());
+                let recent = pointed
+                    .get(&chat)
+                    .is_some_and(|&at| now.duration_since(at) < POINTER_INTERVAL);
+                if !recent {
+                    pointed.insert(chat, now);
+                }
+                recent
+            };
+            if recent {
+                tracing::debug!(
+                    chat,
+                    "question pointer sent less than a minute ago; not again"
+                );
+                return Ok(());
+            }
             return self.point_to(chat, first).await;
         }
         for call in self.calls_for(chat, group, reply).await {
