@@ -87,9 +87,8 @@ struct Pattern {
 
 impl Pattern {
     fn parse(source: &str) -> Pattern {
-        let analyzed = analyze(source);
         Pattern {
-            negative: scopes(&analyzed).iter().any(|&s| s != Scope::Stated),
+            negative: negation::holds_negation(&normalize(source).text),
             source: source.to_string(),
             parts: source
                 .split('&')
@@ -595,21 +594,22 @@ impl Prepared {
     }
 }
 
-/// The bank's questions, prepared for grading once.
-#[derive(Debug, Clone, Default)]
+/// The bank's questions, each prepared for grading once, the first time it is graded (a bank holds tens of
+/// thousands of phrases; a process that grades one question a day should not wait for all of them at start).
+#[derive(Debug, Default)]
 pub struct Grader {
-    prepared: HashMap<String, Prepared>,
+    prepared: HashMap<String, std::sync::OnceLock<Prepared>>,
 }
 
 impl Grader {
-    /// Prepares every free-text question of a bank.
+    /// A grader for every free-text question of a bank.
     pub fn new(bank: &Bank) -> Grader {
         Grader {
             prepared: bank
                 .questions()
                 .iter()
                 .filter(|q| !q.is_choice())
-                .map(|q| (q.id.clone(), Prepared::new(q)))
+                .map(|q| (q.id.clone(), std::sync::OnceLock::new()))
                 .collect(),
         }
     }
@@ -617,7 +617,9 @@ impl Grader {
     /// Grades a free-text answer to `q` (prepared now if the bank given to [`Grader::new`] lacked it).
     pub fn grade(&self, q: &Question, answer: &str, min_chars: usize) -> Grade {
         match self.prepared.get(&q.id) {
-            Some(p) => p.grade(answer, min_chars),
+            Some(cell) => cell
+                .get_or_init(|| Prepared::new(q))
+                .grade(answer, min_chars),
             None => Prepared::new(q).grade(answer, min_chars),
         }
     }

@@ -437,6 +437,20 @@ fn mark(bytes: &mut [Scope], kind: Scope) {
     bytes.iter_mut().for_each(|b| *b = (*b).max(kind));
 }
 
+/// Whether a normalised text holds a negation word or a word that sets things aside (a phrase that does is
+/// never read as denied).
+pub fn holds_negation(text: &str) -> bool {
+    let lex = lexicon();
+    [
+        &lex.negations,
+        &lex.deny_before,
+        &lex.myths,
+        &lex.negated_terms,
+    ]
+    .iter()
+    .any(|words| words.first_in(text).is_some())
+}
+
 /// For every byte of `a.text`, whether it is stated, denied or set aside.
 pub fn scopes(a: &Analyzed) -> Vec<Scope> {
     let lex = lexicon();
