@@ -20,19 +20,23 @@ fn main() {
     let bank = Bank::bundled().expect("the bundled bank loads");
     let set = EvalSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content/eval"))
         .expect("the evaluation set loads");
-    let started = Instant::now();
     let grader = Grader::new(&bank);
-    let prepare = started.elapsed();
     let answers: Vec<(&drillbot::bank::Question, &str)> = set
         .entries
         .iter()
         .filter_map(|e| bank.get(&e.id).map(|q| (q, e)))
         .flat_map(|(q, e)| e.answers.values().map(move |a| (q, a.as_str())))
         .collect();
+    // Questions are prepared the first time they are graded: one pass prepares every one of them.
+    let started = Instant::now();
+    for (q, a) in &answers {
+        std::hint::black_box(grader.grade(q, a, 10));
+    }
+    let prepare = started.elapsed();
     let chars: usize = answers.iter().map(|(_, a)| a.chars().count()).sum();
     println!(
-        "prepared {} questions in {:.1} ms; {} evaluation answers, {:.0} characters on average",
-        bank.questions().len(),
+        "first pass (preparing {} questions) {:.1} ms; {} evaluation answers, {:.0} characters on average",
+        set.entries.len(),
         prepare.as_secs_f64() * 1e3,
         answers.len(),
         chars as f64 / answers.len() as f64
