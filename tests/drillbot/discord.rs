@@ -884,12 +884,9 @@ async fn discord_long_model_answers_are_split_within_limits() {
         assert!(embeds.len() <= 10);
         let mut sum = 0;
         for e in embeds {
-            let d = e["description"]
-                .as_str()
-                .unwrap_or("")
-                .encode_utf16()
-                .count();
-            let t = e["title"].as_str().unwrap_or("").encode_utf16().count();
+            // Discord counts characters.
+            let d = e["description"].as_str().unwrap_or("").chars().count();
+            let t = e["title"].as_str().unwrap_or("").chars().count();
             assert!(d <= 4096 && t <= 256);
             sum += d + t;
             total_chars += e["description"]
@@ -899,14 +896,7 @@ async fn discord_long_model_answers_are_split_within_limits() {
                 .count();
         }
         assert!(sum <= 6000, "{sum} characters in one message");
-        assert!(
-            p.body["content"]
-                .as_str()
-                .unwrap_or("")
-                .encode_utf16()
-                .count()
-                <= 2000
-        );
+        assert!(p.body["content"].as_str().unwrap_or("").chars().count() <= 2000);
     }
     assert_eq!(total_chars, 120 * 12, "no paragraph lost");
     assert!(

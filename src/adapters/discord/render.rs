@@ -29,9 +29,10 @@ pub const MAX_LABEL: usize = 80;
 /// Longest component custom id.
 pub const MAX_CUSTOM_ID: usize = 100;
 
-/// How Discord counts a text's length (UTF-16 code units, which is never less than characters).
+/// How Discord counts a text's length: characters (code points), so an emoji is one, where Telegram counts
+/// two UTF-16 units.
 pub fn discord_len(s: &str) -> usize {
-    s.encode_utf16().count()
+    s.chars().count()
 }
 
 /// One embed.
@@ -310,6 +311,16 @@ mod tests {
             assert!(e.title.as_deref().map_or(0, discord_len) <= MAX_TITLE);
         }
         assert!(p.buttons.len() <= MAX_ROW * MAX_ROW);
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_as_discord_counts_it() {
+        // 1,800 emoji are 3,600 UTF-16 units (over Telegram's way of counting) but 1,800 characters: one message.
+        let reply = Reply::to_chat(ReplyKind::Confirmation, "😀".repeat(1800));
+        let posts = render(&reply);
+        assert_eq!(posts.len(), 1);
+        assert_eq!(discord_len(posts[0].content.as_deref().unwrap()), 1800);
+        posts.iter().for_each(within_limits);
     }
 
     #[test]
