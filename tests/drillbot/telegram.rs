@@ -1272,3 +1272,20 @@ async fn telegram_today_again_points_at_the_post_and_skip_closes_an_earlier_vers
     assert!(api.calls_of("sendpoll").is_empty(), "no native poll");
     stop_adapter(stop, running).await;
 }
+
+#[tokio::test]
+async fn telegram_a_dm_no_group_opened_explains_how_to_answer_and_starts_no_round() {
+    let bot = TestBot::new();
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let (stop, running) = run_adapter(&bot, url).await;
+    for text in ["/today", "my answer", "/answer 三次握手"] {
+        api.push(message(7, (7, "dave"), text, None), 1).await;
+        let reply = api.sends_to(7).last().unwrap().clone();
+        assert!(reply.contains("/settings on"), "{text}: {reply}");
+    }
+    assert_eq!(bot.count("rounds"), 0, "no private round");
+    // /help still answers in the DM.
+    api.push(message(7, (7, "dave"), "/help", None), 1).await;
+    assert!(!api.sends_to(7).last().unwrap().contains("/settings on"));
+    stop_adapter(stop, running).await;
+}

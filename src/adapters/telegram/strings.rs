@@ -24,6 +24,8 @@ pub enum TelegramText {
     NotMember,
     /// `/today` when today's question is already in the chat: a reply to it.
     QuestionAbove,
+    /// A round command in a DM that no group's button opened: how to get there.
+    NoGroup,
 }
 
 impl TelegramText {
@@ -41,6 +43,8 @@ impl TelegramText {
             (TelegramText::QuestionAbove, Lang::En) => {
                 "👆 Today's question is here: reply to it or use /answer.".into()
             }
+            (TelegramText::NoGroup, Lang::Zh) => "每日一题在群里进行：把我加进你们的学习群，管理员发 /settings on 开始；之后点群里题目下面的「作答」按钮，就能在这里私下作答。/help 查看全部命令。".into(),
+            (TelegramText::NoGroup, Lang::En) => "The daily question happens in a group: add me to your study group and have an admin send /settings on; then the answer button under the group's question lets you answer here in private. /help lists every command.".into(),
             (TelegramText::NotMember, Lang::En) => "You are not in that group (or I am no longer there), so you cannot answer for it or see its scores here. Use the button under the question in the group.".into(),
             (
                 TelegramText::CannotDm {

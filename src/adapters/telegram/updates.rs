@@ -287,6 +287,20 @@ impl TelegramAdapter {
                     | Command::Leaderboard(_) => group = Some(g),
                     _ => {}
                 }
+            } else if matches!(
+                command::parse(&text),
+                Command::NotACommand
+                    | Command::Answer(_)
+                    | Command::Today
+                    | Command::Rate(_)
+                    | Command::Reveal { .. }
+                    | Command::Skip
+            ) {
+                // The round is a group's: a DM no group's button opened says how to get there.
+                let lang = self.engine.language_of(tg_chat(chat)).await;
+                let how = Reply::to_chat(ReplyKind::Info, TelegramText::NoGroup.render(lang));
+                self.send(chat, None, &how).await;
+                return;
             }
         } else if !text.starts_with('/') {
             // Only a reply to the open round's question post is an answer ("thanks" under /help is not).
