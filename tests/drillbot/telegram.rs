@@ -1289,3 +1289,25 @@ async fn telegram_a_dm_no_group_opened_explains_how_to_answer_and_starts_no_roun
     assert!(!api.sends_to(7).last().unwrap().contains("/settings on"));
     stop_adapter(stop, running).await;
 }
+
+#[tokio::test]
+async fn telegram_a_command_in_a_forum_topic_is_answered_in_that_topic() {
+    let bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let (stop, running) = run_adapter(&bot, url).await;
+    let mut in_topic = message(group, (2, "alice"), "/help", None);
+    in_topic["message"]["is_topic_message"] = json!(true);
+    in_topic["message"]["message_thread_id"] = json!(42);
+    in_topic["message"]["chat"]["is_forum"] = json!(true);
+    api.push(in_topic, 1).await;
+    let reply = api.sends().last().unwrap().clone();
+    assert_eq!(reply["chat_id"], json!(group));
+    assert_eq!(reply["message_thread_id"], json!(42), "{reply}");
+    // Outside a topic (General), no thread is named.
+    api.push(message(group, (2, "alice"), "/help", None), 1)
+        .await;
+    let reply = api.sends().last().unwrap().clone();
+    assert_eq!(reply["message_thread_id"], Value::Null, "{reply}");
+    stop_adapter(stop, running).await;
+}

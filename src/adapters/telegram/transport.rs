@@ -14,6 +14,7 @@ use teloxide::prelude::Requester;
 use teloxide::requests::{Output, Request};
 use teloxide::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
+    ThreadId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -85,6 +86,8 @@ pub struct TelegramTransport {
     username: Option<String>,
     engine: Option<Arc<Engine>>,
     retries: u32,
+    /// The forum topic direct replies go to (the one the command came from).
+    thread: Option<ThreadId>,
     /// When each chat last got a pointer to its question post.
     pointed: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
 }
@@ -102,7 +105,17 @@ impl TelegramTransport {
             username: None,
             engine: None,
             retries: 0,
+            thread: None,
             pointed: Arc::default(),
+        }
+    }
+
+    /// The same transport, replying in a forum topic (a group's messages go to the topic a command came
+    /// from, instead of General).
+    pub fn in_thread(&self, thread: Option<ThreadId>) -> TelegramTransport {
+        TelegramTransport {
+            thread,
+            ..self.clone()
         }
     }
 
@@ -353,13 +366,16 @@ impl TelegramTransport {
         };
         let text = html::to_html(&super::strings::TelegramText::QuestionAbove.render(lang));
         // If the post was deleted, the pointer is sent on its own.
-        let request = self
+        let mut request = self
             .bot
             .send_message(ChatId(chat), text)
             .parse_mode(ParseMode::Html)
             .reply_parameters(
                 ReplyParameters::new(MessageId(message)).allow_sending_without_reply(),
             );
+        if let Some(thread) = self.thread {
+            request = request.message_thread_id(thread);
+        }
         self.call(request).await.map(drop).map_err(|e| classify(&e))
     }
 
@@ -388,6 +404,9 @@ impl TelegramTransport {
             .bot
             .send_message(ChatId(chat), part.html.clone())
             .parse_mode(ParseMode::Html);
+        if let Some(thread) = self.thread {
+            request = request.message_thread_id(thread);
+        }
         if let Some(kb) = kb.clone() {
             request = request.reply_markup(kb);
         }
@@ -396,6 +415,9 @@ impl TelegramTransport {
             Err(RequestError::Api(ApiError::CantParseEntities(e))) => {
                 tracing::warn!(chat, error = %e, "Telegram could not parse our HTML; sending the part as plain text");
                 let mut request = self.bot.send_message(ChatId(chat), part.plain.clone());
+                if let Some(thread) = self.thread {
+                    request = request.message_thread_id(thread);
+                }
                 if let Some(kb) = kb {
                     request = request.reply_markup(kb);
                 }

@@ -20,8 +20,8 @@ use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::payloads::{AnswerCallbackQuerySetters, SetMyCommandsSetters};
 use teloxide::prelude::{Requester, Update};
 use teloxide::types::{
-    BotCommand, CallbackQuery, ChatId, ChatMember, ChatMemberUpdated, Message, PollAnswer, User,
-    UserId,
+    BotCommand, CallbackQuery, ChatId, ChatMember, ChatMemberUpdated, Message, PollAnswer,
+    ThreadId, User, UserId,
 };
 use teloxide::update_listeners::webhooks;
 
@@ -334,7 +334,12 @@ impl TelegramAdapter {
             is_private: private && group.is_none(),
         };
         let replies = self.handle(incoming).await;
-        self.deliver(target, user, &name, private, replies).await;
+        // Replies to a command in a forum topic stay in that topic (a DM answering for a group has none).
+        let thread = msg
+            .thread_id
+            .filter(|_| msg.is_topic_message && group.is_none());
+        self.deliver((target, thread), user, &name, private, replies)
+            .await;
     }
 
     async fn on_callback(&self, q: CallbackQuery) {
@@ -379,7 +384,14 @@ impl TelegramAdapter {
             tracing::debug!(chat, error = %e, "cannot answer a button press");
             replies.extend(notice);
         }
-        self.deliver(chat, q.from.id, &name, private, replies).await;
+        let thread = q
+            .message
+            .as_ref()
+            .and_then(|m| m.regular_message())
+            .filter(|m| m.is_topic_message)
+            .and_then(|m| m.thread_id);
+        self.deliver((chat, thread), q.from.id, &name, private, replies)
+            .await;
     }
 
     /// A poll answer: `/answer <letters>` for the voter in the poll's group, while its round is open. Every
@@ -540,7 +552,23 @@ impl TelegramAdapter {
     }
 
     async fn send(&self, chat: i64, group: Option<i64>, reply: &Reply) -> bool {
-        match self.transport.send_to(chat, group, reply).await {
+        self.send_in(chat, group, None, reply).await
+    }
+
+    /// Sends a reply into a forum topic of the chat (`None`: the chat itself, or General).
+    async fn send_in(
+        &self,
+        chat: i64,
+        group: Option<i64>,
+        thread: Option<ThreadId>,
+        reply: &Reply,
+    ) -> bool {
+        match self
+            .transport
+            .in_thread(thread)
+            .send_to(chat, group, reply)
+            .await
+        {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!(chat, error = ?e, "cannot send a reply");
@@ -550,9 +578,10 @@ impl TelegramAdapter {
     }
 
     /// Chat replies go to the chat; private ones by DM, or a short note in the group when that fails.
+    /// A command from a forum topic (`thread`) is answered in that topic.
     async fn deliver(
         &self,
-        chat: i64,
+        (chat, thread): (i64, Option<ThreadId>),
         user: UserId,
         name: &str,
         from_dm: bool,
@@ -561,7 +590,7 @@ impl TelegramAdapter {
         for reply in replies {
             match &reply.audience {
                 Audience::Chat if !from_dm => {
-                    self.send(chat, Some(chat), &reply).await;
+                    self.send_in(chat, Some(chat), thread, &reply).await;
                 }
                 // In a DM, everything is private anyway.
                 Audience::Chat | Audience::User(_) => {
@@ -576,7 +605,7 @@ impl TelegramAdapter {
                         received: reply.kind == ReplyKind::Confirmation,
                     };
                     let note = Reply::to_chat(ReplyKind::Info, note.render(lang));
-                    self.send(chat, Some(chat), &note).await;
+                    self.send_in(chat, Some(chat), thread, &note).await;
                 }
             }
         }
