@@ -1311,3 +1311,52 @@ async fn telegram_a_command_in_a_forum_topic_is_answered_in_that_topic() {
     assert_eq!(reply["message_thread_id"], Value::Null, "{reply}");
     stop_adapter(stop, running).await;
 }
+
+#[tokio::test]
+async fn telegram_a_burst_of_commands_in_one_group_keeps_to_the_per_chat_window() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    let bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    // Telegram's window is 20 a minute; the test uses 3 a second so it runs in seconds.
+    let transport = TelegramTransport::new("1:t", Some(url)).with_pacing(Pacing {
+        per_second: 30,
+        per_chat: 3,
+        chat_window: Duration::from_secs(1),
+    });
+    let adapter = TelegramAdapter::connect(bot.engine.clone(), transport)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(adapter.run(async move {
+        let _ = stopped.await;
+    }));
+    let started = std::time::Instant::now();
+    for i in 0..5 {
+        api.updates
+            .lock()
+            .unwrap()
+            .push_back(message(group, (10 + i, "m"), "/help", None));
+    }
+    api.wait_until("three replies", |a| a.sends_to(group).len() >= 3)
+        .await;
+    let first_three = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        api.sends_to(group).len(),
+        3,
+        "the fourth waits for the window"
+    );
+    api.wait_until("all five replies", |a| a.sends_to(group).len() >= 5)
+        .await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(first_three < Duration::from_secs(1), "{first_three:?}");
+    // A DM is not held by the group's window.
+    api.push(message(7, (7, "dave"), "/help", None), 1).await;
+    let _ = stop.send(());
+    let _ = running.await;
+}

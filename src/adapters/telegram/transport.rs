@@ -21,7 +21,7 @@ use teloxide::{ApiError, Bot, RequestError};
 use super::html::{self, Part};
 use super::records::TelegramRecords;
 use crate::Engine;
-use crate::delivery::{SendError, Transport, backoff};
+use crate::delivery::{Pacing, SendError, Transport, backoff};
 use crate::message::{Audience, Button, Outgoing, Platform, Reply, ReplyKind};
 
 /// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
@@ -88,6 +88,14 @@ pub struct TelegramTransport {
     retries: u32,
     /// The forum topic direct replies go to (the one the command came from).
     thread: Option<ThreadId>,
+    /// The per-chat window direct replies to groups keep to (the outbox's own: 20 a minute).
+    pacing: Pacing,
+    /// When each group got its direct replies within the window.
+    replied: Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<i64, std::collections::VecDeque<std::time::Instant>>,
+        >,
+    >,
     /// When each chat last got a pointer to its question post.
     pointed: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
 }
@@ -106,6 +114,8 @@ impl TelegramTransport {
             engine: None,
             retries: 0,
             thread: None,
+            pacing: Pacing::telegram(),
+            replied: Arc::default(),
             pointed: Arc::default(),
         }
     }
@@ -116,6 +126,49 @@ impl TelegramTransport {
         TelegramTransport {
             thread,
             ..self.clone()
+        }
+    }
+
+    /// The same transport, pacing direct replies to a group by `pacing`'s per-chat window instead of
+    /// Telegram's 20 a minute.
+    pub fn with_pacing(mut self, pacing: Pacing) -> TelegramTransport {
+        self.pacing = pacing;
+        self
+    }
+
+    /// Waits until a group may get one more direct reply: at most `per_chat` in any `chat_window`, so a
+    /// burst of commands stays under Telegram's limit while a single member's reply goes at once. Private
+    /// chats are not paced here.
+    async fn wait_for_slot(&self, chat: i64) {
+        if chat >= 0 {
+            return;
+        }
+        loop {
+            let now = std::time::Instant::now();
+            let wait = {
+                let mut replied = self.replied.lock().unwrap_or_else(|e| e.into_inner());
+                let times = replied.entry(chat).or_default();
+                while times
+                    .front()
+                    .is_some_and(|&t| now.duration_since(t) >= self.pacing.chat_window)
+                {
+                    times.pop_front();
+                }
+                if times.len() < self.pacing.per_chat as usize {
+                    times.push_back(now);
+                    return;
+                }
+                times
+                    .front()
+                    .map(|&t| {
+                        self.pacing
+                            .chat_window
+                            .saturating_sub(now.duration_since(t))
+                    })
+                    .unwrap_or_default()
+            };
+            tracing::debug!(chat, ?wait, "pacing a direct reply to a group");
+            tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
         }
     }
 
@@ -229,9 +282,11 @@ impl TelegramTransport {
                 );
                 return Ok(());
             }
+            self.wait_for_slot(chat).await;
             return self.point_to(chat, first).await;
         }
         for call in self.calls_for(chat, group, reply).await {
+            self.wait_for_slot(chat).await;
             self.make(&call).await?;
         }
         Ok(())
