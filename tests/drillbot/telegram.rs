@@ -27,9 +27,62 @@ struct FakeBotApi {
     left: Arc<Mutex<Vec<i64>>>,
     /// Chats that refuse messages as Telegram does for users who never started the bot.
     no_dm: Arc<Mutex<Vec<i64>>>,
+    /// Calls refused for a parameter the Bot API does not define (a test fails on the next push or wait).
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 const BOT_ID: i64 = 999;
+
+/// The parameters the Bot API (10.1) defines for the methods drillbot calls; the fake refuses any other, so a
+/// misspelt or outdated field fails a test instead of being silently ignored.
+fn known_parameters(method: &str) -> Option<&'static [&'static str]> {
+    Some(match method {
+        "sendmessage" => &[
+            "business_connection_id",
+            "chat_id",
+            "message_thread_id",
+            "direct_messages_topic_id",
+            "text",
+            "parse_mode",
+            "entities",
+            "link_preview_options",
+            "disable_notification",
+            "protect_content",
+            "allow_paid_broadcast",
+            "message_effect_id",
+            "suggested_post_parameters",
+            "reply_parameters",
+            "reply_markup",
+        ],
+        "answercallbackquery" => &[
+            "callback_query_id",
+            "text",
+            "show_alert",
+            "url",
+            "cache_time",
+        ],
+        "stoppoll" => &[
+            "business_connection_id",
+            "chat_id",
+            "message_id",
+            "reply_markup",
+        ],
+        "getchatmember" => &["chat_id", "user_id"],
+        "getupdates" => &["offset", "limit", "timeout", "allowed_updates"],
+        "setmycommands" => &["commands", "scope", "language_code"],
+        "deletewebhook" => &["drop_pending_updates"],
+        "setwebhook" => &[
+            "url",
+            "certificate",
+            "ip_address",
+            "max_connections",
+            "allowed_updates",
+            "drop_pending_updates",
+            "secret_token",
+        ],
+        _ => return None,
+    })
+}
 
 fn bot_user() -> Value {
     json!({"id": BOT_ID, "is_bot": true, "first_name": "drillbot", "username": "drillbot_bot"})
@@ -72,6 +125,13 @@ async fn method(
     let body = request_body(&headers, &body);
     let name = name.to_lowercase();
     api.calls.lock().unwrap().push((name.clone(), body.clone()));
+    if let (Some(known), Some(fields)) = (known_parameters(&name), body.as_object())
+        && let Some(unknown) = fields.keys().find(|k| !known.contains(&k.as_str()))
+    {
+        let description = format!("Bad Request: unknown parameter {unknown} for {name}");
+        api.refused.lock().unwrap().push(description.clone());
+        return Json(json!({"ok": false, "error_code": 400, "description": description}));
+    }
     match name.as_str() {
         "getme" => Json(json!({"ok": true, "result": {
             "id": BOT_ID, "is_bot": true, "first_name": "drillbot", "username": "drillbot_bot",
@@ -232,10 +292,17 @@ impl FakeBotApi {
         self.calls_of("answercallbackquery")[n - 1].clone()
     }
 
+    /// Fails the test if the bot sent a parameter the Bot API does not define.
+    fn nothing_refused(&self) {
+        let refused = self.refused.lock().unwrap();
+        assert!(refused.is_empty(), "{refused:?}");
+    }
+
     /// Waits until `done` holds (or panics after 5 s).
     async fn wait_until(&self, what: &str, done: impl Fn(&FakeBotApi) -> bool) {
         for _ in 0..250 {
             if done(self) {
+                self.nothing_refused();
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -252,6 +319,7 @@ impl FakeBotApi {
         self.updates.lock().unwrap().push_back(update);
         for _ in 0..250 {
             if self.sends().len() >= before + more {
+                self.nothing_refused();
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
