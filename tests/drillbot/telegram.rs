@@ -208,6 +208,21 @@ async fn method(
                 return Json(json!({"ok": false, "error_code": 400,
                     "description": "Bad Request: message text is empty"}));
             }
+            // Telegram counts 4,096 UTF-16 units after entities; the markup counted too, this is stricter.
+            if body["text"]
+                .as_str()
+                .unwrap_or_default()
+                .encode_utf16()
+                .count()
+                > 4096
+            {
+                api.refused
+                    .lock()
+                    .unwrap()
+                    .push("message is too long".into());
+                return Json(json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: message is too long"}));
+            }
             if let Some(answer) = api.script.lock().unwrap().pop_front() {
                 return Json(answer);
             }
