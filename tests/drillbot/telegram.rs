@@ -801,16 +801,28 @@ fn bot_with_a_quiz_round_today() -> TestBot {
     bot
 }
 
-#[tokio::test]
-async fn telegram_a_multiple_choice_pick_is_sealed_in_the_press_notice_and_graded() {
+/// A group (admin: user 1) whose adapter runs and has posted today's multiple-choice question on alice's
+/// `/today`.
+async fn todays_choice_question_posted() -> (
+    TestBot,
+    i64,
+    FakeBotApi,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let bot = bot_with_a_quiz_round_today();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
     api.admins.lock().unwrap().push(1);
     let (stop, running) = run_adapter(&bot, url).await;
-
     api.push(message(group, (2, "alice"), "/today", None), 1)
         .await;
+    (bot, group, api, stop, running)
+}
+
+#[tokio::test]
+async fn telegram_a_multiple_choice_pick_is_sealed_in_the_press_notice_and_graded() {
+    let (bot, group, api, stop, running) = todays_choice_question_posted().await;
     let post = api.sends().last().unwrap().clone();
     assert!(post["text"].as_str().unwrap().contains("DNS"));
     let keyboard = post["reply_markup"]["inline_keyboard"].to_string();
@@ -1302,13 +1314,7 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
 #[tokio::test]
 async fn telegram_today_again_points_at_the_post_and_skip_closes_an_earlier_versions_poll() {
     use drillbot::adapters::telegram::records::TelegramRecords;
-    let bot = bot_with_a_quiz_round_today();
-    let group = -100123;
-    let (api, url) = FakeBotApi::start(vec![]).await;
-    api.admins.lock().unwrap().push(1);
-    let (stop, running) = run_adapter(&bot, url).await;
-    api.push(message(group, (2, "alice"), "/today", None), 1)
-        .await;
+    let (bot, group, api, stop, running) = todays_choice_question_posted().await;
     // A quiz poll an earlier version posted for this round: its votes still count, and it is closed with the
     // round.
     let round = bot

@@ -90,7 +90,8 @@ impl<'a> TelegramRecords<'a> {
             .optional()?)
     }
 
-    /// Remembers a poll posted for a round (a second record of the same poll is ignored).
+    /// Remembers a poll posted for a round (a second record of the same poll is ignored). The bot no longer
+    /// posts polls; this records one as earlier versions did (for tests of how their votes still count).
     pub fn record_poll(
         &self,
         poll_id: &str,

@@ -21,7 +21,7 @@ use teloxide::{ApiError, Bot, RequestError};
 use super::html::{self, Part};
 use super::records::TelegramRecords;
 use crate::Engine;
-use crate::delivery::{Pacing, SendError, Transport, backoff};
+use crate::delivery::{Pacing, SendError, Transport, Window, backoff};
 use crate::message::{Audience, Button, Outgoing, Platform, Reply, ReplyKind};
 
 /// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
@@ -90,14 +90,28 @@ pub struct TelegramTransport {
     thread: Option<ThreadId>,
     /// The per-chat window direct replies to groups keep to (the outbox's own: 20 a minute).
     pacing: Pacing,
-    /// When each group got its direct replies within the window.
-    replied: Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<i64, std::collections::VecDeque<std::time::Instant>>,
-        >,
-    >,
-    /// When each chat last got a pointer to its question post.
-    pointed: Arc<std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>>,
+    /// Each group's window of direct replies.
+    replied: ChatWindows,
+    /// Each chat's window of pointers to its question post (one a minute).
+    pointed: ChatWindows,
+}
+
+/// Sliding windows by chat (the outbox worker's [`Window`]), shared by the transport's clones.
+type ChatWindows = Arc<std::sync::Mutex<std::collections::HashMap<i64, Window>>>;
+
+/// How long until `chat` may have one more event in its window of `max` per `window`, recording the event
+/// when that is now.
+fn take_slot(windows: &ChatWindows, chat: i64, (max, window): (u32, Duration)) -> Duration {
+    let now = tokio::time::Instant::now();
+    let mut windows = windows.lock().unwrap_or_else(|e| e.into_inner());
+    let w = windows
+        .entry(chat)
+        .or_insert_with(|| Window::new(max, window));
+    let wait = w.wait(now);
+    if wait.is_zero() {
+        w.take(now);
+    }
+    wait
 }
 
 impl TelegramTransport {
@@ -143,30 +157,12 @@ impl TelegramTransport {
         if chat >= 0 {
             return;
         }
+        let limit = (self.pacing.per_chat, self.pacing.chat_window);
         loop {
-            let now = std::time::Instant::now();
-            let wait = {
-                let mut replied = self.replied.lock().unwrap_or_else(|e| e.into_inner());
-                let times = replied.entry(chat).or_default();
-                while times
-                    .front()
-                    .is_some_and(|&t| now.duration_since(t) >= self.pacing.chat_window)
-                {
-                    times.pop_front();
-                }
-                if times.len() < self.pacing.per_chat as usize {
-                    times.push_back(now);
-                    return;
-                }
-                times
-                    .front()
-                    .map(|&t| {
-                        self.pacing
-                            .chat_window
-                            .saturating_sub(now.duration_since(t))
-                    })
-                    .unwrap_or_default()
-            };
+            let wait = take_slot(&self.replied, chat, limit);
+            if wait.is_zero() {
+                return;
+            }
             tracing::debug!(chat, ?wait, "pacing a direct reply to a group");
             tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
         }
@@ -264,18 +260,7 @@ impl TelegramTransport {
             (reply.kind, reply.asks_round, &reply.audience)
             && let Some(first) = self.question_message(chat, round).await
         {
-            let now = std::time::Instant::now();
-            let recent = {
-                let mut pointed = self.pointed.lock().unwrap_or_else(|e| e.into_inner());
-                let recent = pointed
-                    .get(&chat)
-                    .is_some_and(|&at| now.duration_since(at) < POINTER_INTERVAL);
-                if !recent {
-                    pointed.insert(chat, now);
-                }
-                recent
-            };
-            if recent {
+            if !take_slot(&self.pointed, chat, (1, POINTER_INTERVAL)).is_zero() {
                 tracing::debug!(
                     chat,
                     "question pointer sent less than a minute ago; not again"
@@ -513,23 +498,6 @@ impl TelegramTransport {
     }
 }
 
-/// Cuts text to `max` UTF-16 units, with an ellipsis when it was longer.
-pub fn clip(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if html::telegram_len(text) <= max {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    for c in text.chars() {
-        if html::telegram_len(&out) + c.len_utf16() > max - 1 {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
 /// The deep link that opens the DM with the bot with a group preselected.
 pub fn deep_link(username: &str, group: i64) -> String {
     format!("https://t.me/{username}?start=g{group}")
@@ -668,13 +636,5 @@ mod tests {
         };
         assert!(!part.html.trim().is_empty());
         assert!(keyboard.is_some());
-    }
-
-    #[test]
-    fn clipped_text_fits_in_utf16_units() {
-        let clipped = clip(&"😀".repeat(150), MAX_CALLBACK_TEXT);
-        assert!(html::telegram_len(&clipped) <= MAX_CALLBACK_TEXT);
-        assert!(clipped.ends_with('…'));
-        assert_eq!(clip(" short ", MAX_CALLBACK_TEXT), "short");
     }
 }
