@@ -45,18 +45,25 @@ impl Shingles {
 
     /// Shingles of the text of a [`Normalized`].
     pub fn of_text(text: &str) -> Shingles {
-        let chars: Vec<char> = text.chars().filter(|c| *c != ' ').collect();
-        let mut hashes: Vec<u64> = if chars.len() < SHINGLE {
-            vec![hash_window(&chars)]
-        } else {
-            chars.windows(SHINGLE).map(hash_window).collect()
-        };
+        let mut compact = String::with_capacity(text.len());
+        let mut window = [' '; SHINGLE];
+        let mut n = 0;
+        let mut hashes = Vec::with_capacity(text.len() / 2);
+        for c in text.chars().filter(|c| *c != ' ') {
+            compact.push(c);
+            window.copy_within(1.., 0);
+            window[SHINGLE - 1] = c;
+            n += 1;
+            if n >= SHINGLE {
+                hashes.push(hash_window(&window));
+            }
+        }
+        if n < SHINGLE {
+            hashes.push(hash_window(&window[SHINGLE - n..]));
+        }
         hashes.sort_unstable();
         hashes.dedup();
-        Shingles {
-            compact: chars.into_iter().collect(),
-            hashes,
-        }
+        Shingles { compact, hashes }
     }
 
     fn is_short(&self) -> bool {
@@ -100,6 +107,53 @@ fn is_copy_by(answer: &Shingles, source: &Shingles, shared: usize) -> bool {
 /// Whether `answer` copies `source`: equal after normalisation, mostly taken from it, or holding most of it.
 pub fn is_copy(answer: &Shingles, source: &Shingles) -> bool {
     is_copy_by(answer, source, answer.shared(source))
+}
+
+impl Shingles {
+    /// Whether `text` (normalised) copies this source: the same answer as
+    /// `is_copy(&Shingles::of_text(text), self)`, found without sorting the answer's shingles. Most answers
+    /// share few shingles with the model answer, and counting their distinct shingles can stop early.
+    pub fn copied_by(&self, text: &str) -> bool {
+        let mut chars = text.chars().filter(|c| *c != ' ').peekable();
+        if chars.peek().is_none() {
+            return false;
+        }
+        if chars.clone().eq(self.compact.chars()) {
+            return true;
+        }
+        let n = chars.clone().count();
+        if n < MIN_CHARS || self.is_short() {
+            return false;
+        }
+        let mut window = [' '; SHINGLE];
+        let mut hashes = Vec::with_capacity(n);
+        for (i, c) in chars.enumerate() {
+            window.copy_within(1.., 0);
+            window[SHINGLE - 1] = c;
+            if i + 1 >= SHINGLE {
+                hashes.push(hash_window(&window));
+            }
+        }
+        let mut shared: Vec<u64> = hashes
+            .iter()
+            .copied()
+            .filter(|h| self.hashes.binary_search(h).is_ok())
+            .collect();
+        shared.sort_unstable();
+        shared.dedup();
+        let shared = shared.len() as f64;
+        if shared >= SOURCE_IN_ANSWER * self.hashes.len() as f64 {
+            return true;
+        }
+        // A copy when shared >= 0.8 x the answer's distinct shingles: count them until that fails.
+        let mut distinct = rustc_hash::FxHashSet::default();
+        for h in hashes {
+            if distinct.insert(h) && shared < ANSWER_IN_SOURCE * distinct.len() as f64 {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// For answers in the order they were first submitted: whether each copies an earlier one.
@@ -165,6 +219,43 @@ mod tests {
             &sh("客户端发送 SYN，服务端回复 SYN+ACK"),
             &sh(MODEL)
         ));
+    }
+
+    #[test]
+    fn the_quick_check_against_a_source_agrees_with_the_full_one() {
+        // Each model answer of the bundled bank against itself, its question's evaluation answers (padded
+        // copies among them) and a seventh of all other texts: the two checks give the same verdict.
+        let bank = crate::bank::Bank::bundled().expect("the bundled bank loads");
+        let set = crate::grading::eval::EvalSet::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content/eval"),
+        )
+        .expect("the evaluation set loads");
+        let mut all: Vec<&str> = set
+            .entries
+            .iter()
+            .flat_map(|e| e.answers.values().map(String::as_str))
+            .collect();
+        all.extend(bank.questions().iter().map(|q| q.answer.as_str()));
+        let (mut compared, mut copies) = (0, 0);
+        for (i, q) in bank.questions().iter().enumerate() {
+            let model = sh(&q.answer);
+            let own = set.entries.iter().filter(|e| e.id == q.id);
+            let texts = own
+                .flat_map(|e| e.answers.values().map(String::as_str))
+                .chain([q.answer.as_str()])
+                .chain(all.iter().copied().skip(i % 7).step_by(7));
+            for t in texts {
+                let text = normalize(t).text;
+                let full = is_copy(&Shingles::of_text(&text), &model);
+                assert_eq!(model.copied_by(&text), full, "{}: {t}", q.id);
+                compared += 1;
+                copies += usize::from(full);
+            }
+        }
+        assert!(
+            compared > 10_000 && copies > 150,
+            "{compared} compared, {copies} copies"
+        );
     }
 
     #[test]

@@ -174,20 +174,40 @@ enum Said {
 /// The occurrences of phrase parts in an answer: part index, how, and the statement (see
 /// [`Reading::statement_at`]), sorted and without repeats. An answer holds a few dozen, so a sorted list beats
 /// a table per part.
-struct Hits(Vec<(usize, Said, (usize, usize))>);
+struct Hits {
+    found: Vec<(usize, Said, (usize, usize))>,
+    /// One bit per part: whether it occurs at all (most patterns fail here, without a search).
+    present: Vec<u64>,
+}
 
 impl Hits {
+    fn new(mut found: Vec<(usize, Said, (usize, usize))>, parts: usize) -> Hits {
+        found.sort_unstable();
+        found.dedup();
+        let mut present = vec![0u64; parts.div_ceil(64)];
+        for &(id, _, _) in &found {
+            present[id / 64] |= 1 << (id % 64);
+        }
+        Hits { found, present }
+    }
+
+    /// Whether every one of the parts occurs somewhere, in any way.
+    fn all_present(&self, ids: &[usize]) -> bool {
+        ids.iter()
+            .all(|&id| self.present[id / 64] & (1 << (id % 64)) != 0)
+    }
+
     /// The statements where part `id` occurs as `how`.
     fn of(&self, id: usize, how: Said) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let from = self.0.partition_point(|&(i, h, _)| (i, h) < (id, how));
-        self.0[from..]
+        let from = self.found.partition_point(|&(i, h, _)| (i, h) < (id, how));
+        self.found[from..]
             .iter()
             .take_while(move |&&(i, h, _)| (i, h) == (id, how))
             .map(|&(_, _, at)| at)
     }
 
     fn has(&self, id: usize, how: Said, at: (usize, usize)) -> bool {
-        self.0.binary_search(&(id, how, at)).is_ok()
+        self.found.binary_search(&(id, how, at)).is_ok()
     }
 }
 
@@ -265,9 +285,7 @@ impl Reading {
                 found.push((id, how, at));
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        Hits(found)
+        Hits::new(found, parts.len())
     }
 
     /// Distinct clauses (a repeated clause counts once).
@@ -281,16 +299,13 @@ impl Reading {
             .collect()
     }
 
-    /// Units of distinct text.
-    fn distinct_units(&self) -> f32 {
-        self.distinct_clauses().iter().map(|c| units_of(c)).sum()
-    }
-
-    /// Units of distinct text that does not restate the question (a token next to the same neighbour as in
-    /// the question is a restatement).
-    fn own_units(&self, question: &FxHashSet<(Token, Token)>) -> f32 {
+    /// Units of distinct text, and of distinct text that does not restate the question (a token next to the
+    /// same neighbour as in the question is a restatement).
+    fn distinct_and_own_units(&self, question: &FxHashSet<(Token, Token)>) -> (f32, f32) {
+        let clauses = self.distinct_clauses();
+        let distinct = clauses.iter().map(|c| units_of(c)).sum();
         let mut total = 0.0;
-        for clause in self.distinct_clauses() {
+        for clause in clauses {
             let t = tokens(clause);
             for (i, &(tok, u)) in t.iter().enumerate() {
                 let with_prev = i > 0 && question.contains(&(t[i - 1].0, tok));
@@ -300,7 +315,7 @@ impl Reading {
                 }
             }
         }
-        total
+        (distinct, total)
     }
 
     /// Whether the answer is mostly a bare list of terms: most of its text is in short pieces (between any
@@ -377,7 +392,9 @@ fn contrast_positions(text: &str) -> Vec<usize> {
         }
         let rest = &text[i..];
         let hit = words.iter().any(|w| {
-            rest.starts_with(w) && !(w.ends_with(is_word) && rest[w.len()..].starts_with(is_word))
+            w.as_bytes()[0] == rest.as_bytes()[0]
+                && rest.starts_with(w)
+                && !(w.ends_with(is_word) && rest[w.len()..].starts_with(is_word))
         });
         if hit
             && !NOT_CONTRASTS.iter().any(|n| {
@@ -492,9 +509,10 @@ impl Prepared {
     pub fn grade(&self, answer: &str, min_chars: usize) -> Grade {
         let reading = Reading::new(answer);
         let (covered, contradicted) = self.coverage(&reading);
-        let verdict = if (reading.distinct_units() as usize) < min_chars {
+        let (distinct, own) = reading.distinct_and_own_units(&self.question_pairs);
+        let verdict = if (distinct as usize) < min_chars {
             Verdict::TooShort
-        } else if copy::is_copy(&Shingles::of_text(&reading.analyzed.text), &self.model) {
+        } else if self.model.copied_by(&reading.analyzed.text) {
             Verdict::CopiedModel
         } else {
             Verdict::Graded
@@ -512,7 +530,6 @@ impl Prepared {
         } else {
             0
         };
-        let own = reading.own_units(&self.question_pairs);
         let length_cap = (100.0 * own / FULL_LENGTH_UNITS).round().min(100.0) as u8;
         score = score.min(length_cap);
         if reading.is_term_list() {
@@ -539,6 +556,9 @@ impl Prepared {
             let Some((&first, rest)) = p.ids.split_first() else {
                 return false;
             };
+            if !hits.all_present(&p.ids) {
+                return false;
+            }
             let spanning = (!myth).then(|| hits.of(first, Said::Spanning));
             hits.of(first, Said::Stated)
                 .chain(spanning.into_iter().flatten())
@@ -549,10 +569,11 @@ impl Prepared {
         let denies = |p: &Pattern| -> bool {
             let occurs =
                 |id: usize, at| hits.has(id, Said::Stated, at) || hits.has(id, Said::Denied, at);
-            p.ids.iter().any(|&d| {
-                hits.of(d, Said::Denied)
-                    .any(|at| p.ids.iter().all(|&id| occurs(id, at)))
-            })
+            hits.all_present(&p.ids)
+                && p.ids.iter().any(|&d| {
+                    hits.of(d, Said::Denied)
+                        .any(|at| p.ids.iter().all(|&id| occurs(id, at)))
+                })
         };
         let mut covered = Vec::new();
         let mut contradicted = Vec::new();

@@ -12,7 +12,7 @@
 
 use std::sync::OnceLock;
 
-use super::normalize::{Analyzed, Break, find_phrase, normalize, whole_at};
+use super::normalize::{Analyzed, Break, CharSet, find_phrase, normalize, whole_at};
 
 /// Negation words.
 const NEGATIONS: &[&str] = &[
@@ -279,7 +279,7 @@ impl std::ops::Deref for Words {
 
 struct Lexicon {
     /// First characters of every word that starts a scope (deny-before, myth, negated term, negation).
-    cue_firsts: Vec<char>,
+    cue_firsts: CharSet,
     deny_before: Words,
     /// (negation word, exception, offset of the word in the exception) for every exception.
     alignments: Vec<(String, String, usize)>,
@@ -308,12 +308,11 @@ fn lexicon() -> &'static Lexicon {
         let deny_before = n(DENY_BEFORE);
         let myths = n(MYTH_MARKERS);
         let negated_terms = n(NEGATED_TERMS);
-        let mut cue_firsts: Vec<char> = [&deny_before, &myths, &negated_terms, &negations]
-            .iter()
-            .flat_map(|w| w.firsts.iter().copied())
-            .collect();
-        cue_firsts.sort_unstable();
-        cue_firsts.dedup();
+        let cue_firsts = CharSet::new(
+            [&deny_before, &myths, &negated_terms, &negations]
+                .iter()
+                .flat_map(|w| w.firsts.iter().copied()),
+        );
         Lexicon {
             cue_firsts,
             deny_before,
@@ -466,7 +465,7 @@ pub fn scopes(a: &Analyzed) -> Vec<Scope> {
                 .expect("pos < end is a char boundary");
             // Inside an English word no word starts; elsewhere only a cue's first character can start one.
             let mid_word = inside_word(text, pos);
-            if mid_word || lex.cue_firsts.binary_search(&c).is_err() {
+            if mid_word || !lex.cue_firsts.contains(c) {
                 pos += c.len_utf8();
                 continue;
             }

@@ -86,50 +86,62 @@ const KEEP_WHOLE: &[&str] = &["https", "alias", "bias"];
 /// one word meet (`cache`, `cached`, `caches`, `caching` -> `cach`; `close`, `closer`, `closing` -> `clos`).
 /// Words with digits are kept as they are; words of four letters lose only a plural `s` (`keys`, `logs`).
 pub fn stem(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    stem_into(word, &mut out);
+    out
+}
+
+/// Appends the stem of `word` to `out` (see [`stem`]).
+fn stem_into(word: &str, out: &mut String) {
     if !word.bytes().all(|b| b.is_ascii_lowercase()) || word.len() < 4 || KEEP_WHOLE.contains(&word)
     {
-        return word.to_string();
+        out.push_str(word);
+        return;
     }
     let keeps_s = |w: &str| ["ss", "us", "is"].iter().any(|x| w.ends_with(x));
     if word.len() == 4 {
         let strip =
             (word.ends_with('s') && !keeps_s(word) && !word.ends_with("es")) || word.ends_with('e');
-        return if strip { &word[..3] } else { word }.to_string();
+        out.push_str(if strip { &word[..3] } else { word });
+        return;
     }
+    // The stem is cut from the word in place, at the end of `out`.
+    let start = out.len();
+    out.push_str(word);
+    let cut = |out: &mut String, n: usize| out.truncate(out.len() - n);
+    let len = |out: &String| out.len() - start;
     // Plurals and third persons.
-    let mut w = word.to_string();
-    if let Some(base) = w.strip_suffix("ies") {
-        w = format!("{base}i");
-    } else if let Some(base) = w
-        .strip_suffix("es")
-        .filter(|b| b.len() >= 3 && !b.ends_with('s') || b.ends_with("ss"))
-    {
-        w = base.to_string();
-    } else if !keeps_s(&w)
-        && let Some(base) = w.strip_suffix('s')
-    {
-        w = base.to_string();
+    // `-ies` keeps its `i` (`caches` -> `cach`, `entries` -> `entri`).
+    let plural_es = out.ends_with("ies")
+        || out.ends_with("es") && {
+            let base = &out[start..out.len() - 2];
+            base.len() >= 3 && !base.ends_with('s') || base.ends_with("ss")
+        };
+    if plural_es {
+        cut(out, 2);
+    } else if !keeps_s(&out[start..]) && out.ends_with('s') {
+        cut(out, 1);
     }
     // Verb and comparative endings.
     for suffix in ["ing", "ed", "er"] {
-        if let Some(base) = w.strip_suffix(suffix).filter(|b| b.len() >= 3) {
-            w = base.to_string();
+        if out.ends_with(suffix) && len(out) >= suffix.len() + 3 {
+            cut(out, suffix.len());
             break;
         }
     }
-    if let Some(base) = w.strip_suffix('e').filter(|b| b.len() >= 3) {
-        w = base.to_string();
+    if out.ends_with('e') && len(out) >= 4 {
+        cut(out, 1);
     }
-    if let Some(base) = w.strip_suffix('y') {
-        w = format!("{base}i");
+    if out.ends_with('y') {
+        cut(out, 1);
+        out.push('i');
     }
     // A doubled final consonant from -ing/-ed (`running`, `stopped`) reads as one.
-    let bytes = w.as_bytes();
+    let bytes = &out.as_bytes()[start..];
     let n = bytes.len();
     if n >= 4 && bytes[n - 1] == bytes[n - 2] && !b"aeiouls".contains(&bytes[n - 1]) {
-        w.truncate(n - 1);
+        cut(out, 1);
     }
-    w
 }
 
 /// Normalises text for matching.
@@ -155,28 +167,78 @@ fn break_of(c: char, prev: Option<char>, next: Option<char>) -> Option<Break> {
     }
 }
 
+/// A set of characters of the Basic Multilingual Plane, one bit each: a lookup per character of an answer
+/// must cost next to nothing.
+pub(crate) struct CharSet(Vec<u64>);
+
+impl CharSet {
+    pub(crate) fn new(chars: impl IntoIterator<Item = char>) -> CharSet {
+        let mut bits = vec![0u64; 0x10000 / 64];
+        for c in chars {
+            let c = c as usize;
+            assert!(c < 0x10000, "characters of the Basic Multilingual Plane");
+            bits[c / 64] |= 1 << (c % 64);
+        }
+        CharSet(bits)
+    }
+
+    pub(crate) fn contains(&self, c: char) -> bool {
+        let c = c as usize;
+        c < 0x10000 && self.0[c / 64] & (1 << (c % 64)) != 0
+    }
+}
+
+/// Characters that the traditional-to-simplified conversion may change: most answers have none, and then
+/// the conversion is skipped.
+fn traditional() -> &'static CharSet {
+    static SET: std::sync::OnceLock<CharSet> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        // fast2s converts only three-byte characters; these three change only next to certain others.
+        let mut buf = [0u8; 4];
+        let changed = ('\u{800}'..='\u{FFFF}').filter(|c| {
+            fast2s::convert(c.encode_utf8(&mut buf))
+                .chars()
+                .ne(std::iter::once(*c))
+        });
+        CharSet::new(changed.chain(['藉', '著', '苧']))
+    })
+}
+
 /// Normalises text and records its sentences, clauses and list segments.
 pub fn analyze(input: &str) -> Analyzed {
     // Lower case: ASCII here (most of the text), other letters after the conversion to simplified characters.
-    let folded: String = input
-        .chars()
-        .map(|c| fold_width(c).to_ascii_lowercase())
-        .collect();
-    let mut simplified = fast2s::convert(&folded);
-    if !simplified.chars().all(|c| c.is_ascii() || is_han(c)) {
-        simplified = simplified.to_lowercase();
+    // Traditional to simplified first (it changes only Chinese characters), then width and case, one
+    // character at a time; the rare text with a contraction or a non-ASCII capital takes the longer way.
+    let traditional = traditional();
+    let simplified: std::borrow::Cow<str> = if input.chars().any(|c| traditional.contains(c)) {
+        fast2s::convert(input).into()
+    } else {
+        input.into()
+    };
+    let mut chars: Vec<char> = Vec::with_capacity(simplified.len());
+    let mut rare = false;
+    for c in simplified.chars() {
+        let c = fold_width(c).to_ascii_lowercase();
+        rare |= matches!(c, '\'' | '\u{2019}') || !c.is_ascii() && !is_han(c) && c.is_uppercase();
+        chars.push(c);
     }
-    if simplified.contains(['\'', '\u{2019}']) || simplified.contains("cannot") {
-        simplified = simplified
+    const CANNOT: [char; 6] = ['c', 'a', 'n', 'n', 'o', 't'];
+    if rare || chars.windows(6).any(|w| w == CANNOT) {
+        let folded: String = chars.iter().collect::<String>().to_lowercase();
+        let folded = folded
             .replace("can't", "can not")
             .replace("won't", "will not")
             .replace("n't", " not")
             .replace("n\u{2019}t", " not")
             .replace("cannot", "can not");
+        chars = folded.chars().collect();
     }
-    let chars: Vec<char> = simplified.chars().collect();
 
-    let mut out = Analyzed::default();
+    let mut out = Analyzed {
+        text: String::with_capacity(chars.len() * 3),
+        clauses: Vec::with_capacity(16),
+        segments: Vec::with_capacity(32),
+    };
     let mut word = String::new();
     let mut pending_space = false;
     let mut clause_start = 0;
@@ -191,7 +253,7 @@ pub fn analyze(input: &str) -> Analyzed {
             out.text.push(' ');
         }
         *pending_space = false;
-        out.text.push_str(&stem(word));
+        stem_into(word, &mut out.text);
         word.clear();
     }
 
@@ -300,13 +362,12 @@ impl Normalized {
 /// Whether `phrase`, found in `text` at `start`, stands on its own: an English word is not glued to letters
 /// or digits on either side (`air` is not in `chair`).
 pub fn whole_at(text: &str, start: usize, phrase: &str) -> bool {
+    // Words are ASCII, and no byte of a longer UTF-8 character is ASCII: neighbours are read as bytes.
+    let is_word_byte = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    let bytes = text.as_bytes();
     let glued_before =
-        phrase.starts_with(is_word) && text[..start].chars().next_back().is_some_and(is_word);
-    let glued_after = phrase.ends_with(is_word)
-        && text[start + phrase.len()..]
-            .chars()
-            .next()
-            .is_some_and(is_word);
+        phrase.starts_with(is_word) && start > 0 && is_word_byte(bytes.get(start - 1));
+    let glued_after = phrase.ends_with(is_word) && is_word_byte(bytes.get(start + phrase.len()));
     !glued_before && !glued_after
 }
 
