@@ -61,7 +61,9 @@ pub async fn run(
     });
     let mut running = vec!["scheduler"];
     if let Some(token) = &settings.telegram.token {
-        let transport = TelegramTransport::new(token.expose(), settings.telegram.api_url.clone());
+        // Direct replies and the outbox count in the same per-chat windows, with the same limits.
+        let transport = TelegramTransport::new(token.expose(), settings.telegram.api_url.clone())
+            .with_pacing(settings.telegram.pacing.clone());
         let adapter = TelegramAdapter::connect(Arc::clone(&engine), transport)
             .await
             .context("cannot reach the Telegram Bot API (getMe)")?;

@@ -75,6 +75,13 @@ pub trait Transport: Send + Sync {
         call: &Self::Call,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
+    /// The per-chat windows this transport's direct replies count in, if it paces them: the outbox worker
+    /// then counts in the same ones, so a chat's direct replies and queued messages together keep to the
+    /// platform's per-chat limit.
+    fn chat_windows(&self) -> Option<ChatWindows> {
+        None
+    }
+
     /// Makes every call of a message in a row, unpaced and unrecorded (a direct reply).
     fn send(&self, outgoing: &Outgoing) -> impl Future<Output = Result<(), SendError>> + Send {
         async move {
@@ -158,6 +165,54 @@ impl Clock {
     }
 }
 
+/// Each chat's sliding window (keyed by the platform's chat id), shared by the clones of a transport and its
+/// outbox worker.
+#[derive(Debug, Clone, Default)]
+pub struct ChatWindows(Arc<std::sync::Mutex<HashMap<String, Window>>>);
+
+impl ChatWindows {
+    fn with<V>(
+        &self,
+        chat: &str,
+        (max, window): (u32, Duration),
+        f: impl FnOnce(&mut Window) -> V,
+    ) -> V {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let w = match windows.get_mut(chat) {
+            Some(w) => w,
+            None => windows
+                .entry(chat.to_string())
+                .or_insert_with(|| Window::new(max, window)),
+        };
+        f(w)
+    }
+
+    /// How long until `chat` may have one more message in its window of `max` per `window`; when that is
+    /// now, the message is counted.
+    pub fn take_slot(&self, chat: &str, limit: (u32, Duration)) -> Duration {
+        let now = Instant::now();
+        self.with(chat, limit, |w| {
+            let wait = w.wait(now);
+            if wait.is_zero() {
+                w.take(now);
+            }
+            wait
+        })
+    }
+
+    /// Blocks `chat` for `d` (a platform's `retry_after` for that chat).
+    pub fn block_for(&self, chat: &str, limit: (u32, Duration), d: Duration) {
+        self.with(chat, limit, |w| w.block_for(Instant::now(), d));
+    }
+
+    /// Forgets chats with nothing recent, so thousands of quiet chats cost no memory.
+    pub fn forget_idle(&self) {
+        let now = Instant::now();
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        windows.retain(|_, w| !w.is_idle(now));
+    }
+}
+
 /// What one pass of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassReport {
@@ -180,7 +235,8 @@ pub struct Delivery<T: Transport> {
     pacing: Pacing,
     clock: Clock,
     global: Window,
-    chats: HashMap<String, Window>,
+    /// Each chat's window, shared with the transport's direct replies when it paces them.
+    chats: ChatWindows,
     batch: usize,
 }
 
@@ -216,11 +272,11 @@ impl<T: Transport> Delivery<T> {
         )?;
         Ok(Delivery {
             global: Window::new(pacing.per_second, Duration::from_secs(1)),
+            chats: transport.chat_windows().unwrap_or_default(),
             engine,
             transport,
             pacing,
             clock,
-            chats: HashMap::new(),
             batch: 256,
         })
     }
@@ -270,9 +326,7 @@ impl<T: Transport> Delivery<T> {
             }
             self.deliver(item, stopping, &mut report).await?;
         }
-        // Forget chats with nothing recent, so thousands of quiet chats cost no memory.
-        let now = Instant::now();
-        self.chats.retain(|_, w| !w.is_idle(now));
+        self.chats.forget_idle();
         Ok(report)
     }
 
@@ -287,13 +341,11 @@ impl<T: Transport> Delivery<T> {
             Ok(calls) => calls,
             Err(e) => return self.failed(&item, e, report).await,
         };
-        let (per_chat, window) = (self.pacing.per_chat, self.pacing.chat_window);
+        let limit = (self.pacing.per_chat, self.pacing.chat_window);
         for (i, call) in calls.iter().enumerate().skip(item.parts_done) {
-            let chat_wait = self
-                .chats
-                .entry(key.clone())
-                .or_insert_with(|| Window::new(per_chat, window))
-                .wait(Instant::now());
+            // The chat's slot is taken before the wait for the platform-wide one: a slot taken a moment
+            // early never lets the chat go over its limit.
+            let chat_wait = self.chats.take_slot(&key, limit);
             if !chat_wait.is_zero() {
                 // Do not hold up other chats: the rest goes back to the queue until this chat's window allows.
                 let when = seconds_after(self.clock.now(), chat_wait);
@@ -312,11 +364,7 @@ impl<T: Transport> Delivery<T> {
                 }
                 tokio::time::sleep(wait.min(Duration::from_millis(100))).await;
             }
-            let now = Instant::now();
-            self.global.take(now);
-            if let Some(b) = self.chats.get_mut(&key) {
-                b.take(now);
-            }
+            self.global.take(Instant::now());
             if let Err(e) = self.transport.send_call(&item.outgoing, call).await {
                 return self.failed(&item, e, report).await;
             }
@@ -350,8 +398,9 @@ impl<T: Transport> Delivery<T> {
                 let now = Instant::now();
                 if global {
                     self.global.block_for(now, retry_after);
-                } else if let Some(b) = self.chats.get_mut(key) {
-                    b.block_for(now, retry_after);
+                } else {
+                    let limit = (self.pacing.per_chat, self.pacing.chat_window);
+                    self.chats.block_for(key, limit, retry_after);
                 }
                 tracing::warn!(chat = %key, ?retry_after, global, "rate limited by the platform");
                 let when = seconds_after(self.clock.now(), retry_after);

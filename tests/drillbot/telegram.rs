@@ -1402,6 +1402,70 @@ async fn telegram_a_command_in_a_forum_topic_is_answered_in_that_topic() {
 }
 
 #[tokio::test]
+async fn telegram_direct_replies_and_queued_posts_share_a_group_window() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    let bot = telegram_bot_with_a_queued_post();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    // Telegram allows 20 a minute; the test uses 3 in two seconds.
+    let pacing = Pacing {
+        per_second: 30,
+        per_chat: 3,
+        chat_window: Duration::from_secs(2),
+    };
+    let transport = TelegramTransport::new("1:t", Some(url)).with_pacing(pacing.clone());
+    let adapter = TelegramAdapter::connect(bot.engine.clone(), transport)
+        .await
+        .unwrap();
+    let mut worker = Delivery::new(
+        bot.engine.clone(),
+        adapter.transport(),
+        pacing,
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(adapter.run(async move {
+        let _ = stopped.await;
+    }));
+    for i in 0..3 {
+        api.updates
+            .lock()
+            .unwrap()
+            .push_back(message(group, (10 + i, "m"), "/help", None));
+    }
+    api.wait_until("three replies", |a| a.sends_to(group).len() >= 3)
+        .await;
+    // The group's window is full of replies: the queued post waits instead of going over the limit.
+    let report = worker.pass().await.unwrap();
+    assert_eq!((report.sent, report.deferred), (0, 1), "{report:?}");
+    assert_eq!(api.sends_to(group).len(), 3);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let report = worker.pass().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let post = api.sends_to(group).last().unwrap().clone();
+    assert!(post.contains("今日一题"), "{post}");
+    // And the other way: the post counts in the window a command's reply then waits for.
+    let before = api.sends_to(group).len();
+    for i in 0..3 {
+        api.updates
+            .lock()
+            .unwrap()
+            .push_back(message(group, (20 + i, "m"), "/help", None));
+    }
+    api.wait_until("two more replies", |a| {
+        a.sends_to(group).len() >= before + 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(api.sends_to(group).len(), before + 2, "the third waits");
+    api.wait_until("the third reply", |a| a.sends_to(group).len() >= before + 3)
+        .await;
+    let _ = stop.send(());
+    let _ = running.await;
+}
+
+#[tokio::test]
 async fn telegram_a_burst_of_commands_in_one_group_keeps_to_the_per_chat_window() {
     use drillbot::adapters::telegram::TelegramAdapter;
     let bot = TestBot::new();

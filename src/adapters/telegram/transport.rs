@@ -21,7 +21,7 @@ use teloxide::{ApiError, Bot, RequestError};
 use super::html::{self, Part};
 use super::records::TelegramRecords;
 use crate::Engine;
-use crate::delivery::{Pacing, SendError, Transport, Window, backoff};
+use crate::delivery::{ChatWindows, Pacing, SendError, Transport, backoff};
 use crate::message::{Audience, Button, Outgoing, Platform, Reply, ReplyKind};
 
 /// Telegram's limit on one message's text, in UTF-16 code units (counted on the rendered HTML, which is never
@@ -90,28 +90,10 @@ pub struct TelegramTransport {
     thread: Option<ThreadId>,
     /// The per-chat window direct replies to groups keep to (the outbox's own: 20 a minute).
     pacing: Pacing,
-    /// Each group's window of direct replies.
+    /// Each group's window, shared by direct replies and the outbox worker.
     replied: ChatWindows,
     /// Each chat's window of pointers to its question post (one a minute).
     pointed: ChatWindows,
-}
-
-/// Sliding windows by chat (the outbox worker's [`Window`]), shared by the transport's clones.
-type ChatWindows = Arc<std::sync::Mutex<std::collections::HashMap<i64, Window>>>;
-
-/// How long until `chat` may have one more event in its window of `max` per `window`, recording the event
-/// when that is now.
-fn take_slot(windows: &ChatWindows, chat: i64, (max, window): (u32, Duration)) -> Duration {
-    let now = tokio::time::Instant::now();
-    let mut windows = windows.lock().unwrap_or_else(|e| e.into_inner());
-    let w = windows
-        .entry(chat)
-        .or_insert_with(|| Window::new(max, window));
-    let wait = w.wait(now);
-    if wait.is_zero() {
-        w.take(now);
-    }
-    wait
 }
 
 impl TelegramTransport {
@@ -129,8 +111,8 @@ impl TelegramTransport {
             retries: 0,
             thread: None,
             pacing: Pacing::telegram(),
-            replied: Arc::default(),
-            pointed: Arc::default(),
+            replied: ChatWindows::default(),
+            pointed: ChatWindows::default(),
         }
     }
 
@@ -158,12 +140,13 @@ impl TelegramTransport {
             return;
         }
         let limit = (self.pacing.per_chat, self.pacing.chat_window);
+        let chat = chat.to_string();
         loop {
-            let wait = take_slot(&self.replied, chat, limit);
+            let wait = self.replied.take_slot(&chat, limit);
             if wait.is_zero() {
                 return;
             }
-            tracing::debug!(chat, ?wait, "pacing a direct reply to a group");
+            tracing::debug!(%chat, ?wait, "pacing a direct reply to a group");
             tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
         }
     }
@@ -260,7 +243,11 @@ impl TelegramTransport {
             (reply.kind, reply.asks_round, &reply.audience)
             && let Some(first) = self.question_message(chat, round).await
         {
-            if !take_slot(&self.pointed, chat, (1, POINTER_INTERVAL)).is_zero() {
+            if !self
+                .pointed
+                .take_slot(&chat.to_string(), (1, POINTER_INTERVAL))
+                .is_zero()
+            {
                 tracing::debug!(
                     chat,
                     "question pointer sent less than a minute ago; not again"
@@ -571,6 +558,10 @@ fn http_status_in(page: &str) -> Option<u16> {
 impl Transport for TelegramTransport {
     fn platform(&self) -> Platform {
         Platform::Telegram
+    }
+
+    fn chat_windows(&self) -> Option<ChatWindows> {
+        Some(self.replied.clone())
     }
 
     type Call = TelegramCall;
