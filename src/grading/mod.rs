@@ -373,8 +373,9 @@ impl Reading {
 const CONTRASTS: &[&str] = &[
     "而", "但", "whereas", "while", "but", "however", "相反", "反之",
 ];
-/// Words with `而` or `但` that continue a statement rather than contrast.
-const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但"];
+/// Words with `而` or `但` that continue a statement rather than contrast (`反而`: "instead", said of the same
+/// subject).
+const NOT_CONTRASTS: &[&str] = &["从而", "因而", "进而", "而且", "不但", "反而"];
 
 /// Where contrasts begin in a normalised text (one scan; English contrasts only at word starts).
 fn contrast_positions(text: &str) -> Vec<usize> {
@@ -882,6 +883,10 @@ mod tests {
         assert!(grade_text(&q, zh, 10).contradicted.is_empty());
         let en = "TCP's handshake syncs sequence numbers and blocks old connections whereas UDP has no handshake at all.";
         assert!(grade_text(&q, en, 10).contradicted.is_empty());
+        // `反而` ("instead") goes on about the same subject: the myth is still one statement.
+        let myth =
+            "UDP 反而能防止历史连接，TCP 三次握手交换序列号，一共发三个报文，比 UDP 更可靠一些。";
+        assert_eq!(grade_text(&q, myth, 10).contradicted.len(), 1);
     }
 
     #[test]
