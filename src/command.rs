@@ -183,6 +183,9 @@ pub enum SettingsCommand {
     Channel(ChannelId),
     /// `threads on|off`: a discussion thread under each reveal (Discord).
     Threads(bool),
+    /// `here <topic id|general>`: the forum topic scheduled posts go to, in a Telegram group with topics
+    /// (the adapter adds the topic an admin sent `/settings here` from); `None` is General.
+    Here(Option<ChannelId>),
 }
 
 /// Parses one message. Command names are case-insensitive and may carry a `@botname` suffix.
@@ -348,6 +351,17 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
                 _ => Err(Problem::BadToggle(value)),
             }
         }
+        "here" => {
+            // Bare, it means where it was sent: General, unless the adapter names a forum topic.
+            if value.is_empty()
+                || matches!(value.to_lowercase().as_str(), "general" | "none" | "off")
+            {
+                return Ok(SettingsCommand::Here(None));
+            }
+            ChannelId::parse(&value)
+                .map(|c| SettingsCommand::Here(Some(c)))
+                .ok_or(Problem::BadChannel(value))
+        }
         "channel" => {
             need(&value)?;
             ChannelId::parse(&value)
@@ -440,6 +454,26 @@ mod tests {
         );
         assert_eq!(parse("/frobnicate"), Command::Unknown("frobnicate".into()));
         assert_eq!(parse("hello"), Command::NotACommand);
+    }
+
+    #[test]
+    fn settings_here_takes_a_topic_or_general() {
+        assert_eq!(
+            parse("/settings here 42"),
+            Command::Settings(SettingsCommand::Here(Some(ChannelId(42))))
+        );
+        assert_eq!(
+            parse("/settings here general"),
+            Command::Settings(SettingsCommand::Here(None))
+        );
+        assert_eq!(
+            parse("/settings here"),
+            Command::Settings(SettingsCommand::Here(None))
+        );
+        assert!(matches!(
+            parse("/settings here somewhere"),
+            Command::Malformed { .. }
+        ));
     }
 
     #[test]

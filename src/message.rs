@@ -32,6 +32,11 @@ impl Platform {
         self == Platform::Discord
     }
 
+    /// Whether a chat may be a forum with topics, one of which can receive its scheduled posts (Telegram).
+    pub fn has_forum_topics(self) -> bool {
+        self == Platform::Telegram
+    }
+
     /// Parses a stored key back into a platform.
     pub fn from_key(key: &str) -> Option<Platform> {
         match key {

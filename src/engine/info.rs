@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Ctx, Engine, Failure, Handled};
 use crate::command::{Period, SettingsCommand};
 use crate::i18n::{BoardLine, BoardView, Msg, SettingsView, StatsView, TopicLine, TopicStat};
-use crate::message::ReplyKind;
+use crate::message::{Platform, ReplyKind};
 use crate::schedule;
 use crate::store::{BoardRow, ChatRow, ChatSettings};
 
@@ -26,7 +26,7 @@ pub fn rank(rows: &[BoardRow]) -> Vec<usize> {
     ranks
 }
 
-fn settings_view(s: &ChatSettings) -> SettingsView {
+fn settings_view(s: &ChatSettings, platform: Platform) -> SettingsView {
     SettingsView {
         post_time: s.post_time.format("%H:%M").to_string(),
         reveal_time: s.reveal_time.format("%H:%M").to_string(),
@@ -37,8 +37,15 @@ fn settings_view(s: &ChatSettings) -> SettingsView {
         show_answers: s.show_answers,
         post_days: s.post_days.to_string(),
         scheduled: s.scheduled,
-        channel: s.channel.map(|c| c.to_string()),
+        channel: s
+            .channel
+            .filter(|_| platform.needs_channel())
+            .map(|c| c.to_string()),
         threads: s.threads,
+        forum_topic: s
+            .channel
+            .filter(|_| platform.has_forum_topics())
+            .map(|c| c.0),
     }
 }
 
@@ -167,7 +174,7 @@ impl Engine {
         match cmd {
             SettingsCommand::Show => {
                 let msg = Msg::Settings {
-                    view: settings_view(&ctx.chat.settings),
+                    view: settings_view(&ctx.chat.settings, ctx.chat.platform),
                     changed: false,
                 };
                 return Ok(vec![ctx.to_chat(ReplyKind::Info, &msg)]);
@@ -178,6 +185,9 @@ impl Engine {
             {
                 return Err(Failure::user(Msg::ChannelsOnlyOnDiscord));
             }
+            SettingsCommand::Here(_) if !ctx.chat.platform.has_forum_topics() => {
+                return Err(Failure::user(Msg::TopicsOnlyOnTelegram));
+            }
             _ => {}
         }
         // The change applies to the settings as stored now, not as read when the command arrived.
@@ -185,7 +195,7 @@ impl Engine {
             .store
             .change_settings(ctx.chat.id, ctx.now, |s| self.apply_setting(ctx, s, cmd))?;
         let msg = Msg::Settings {
-            view: settings_view(&s),
+            view: settings_view(&s, ctx.chat.platform),
             changed: true,
         };
         Ok(vec![crate::message::Reply::to_chat(
@@ -237,6 +247,8 @@ impl Engine {
                 s.channel = Some(channel);
                 s.scheduled = true;
             }
+            // A Telegram group's forum topic is where its posts go, as a Discord server's channel is.
+            SettingsCommand::Here(topic) => s.channel = topic,
         }
         if s.post_time == s.reveal_time {
             return Err(Failure::user(Msg::SameTimes));

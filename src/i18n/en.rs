@@ -296,6 +296,10 @@ pub(super) fn render(msg: &Msg) -> String {
                     format!("\n• Channel: {c}\n• Discussion thread after the reveal: {threads}")
                 })
                 .unwrap_or_default();
+            let channel = match view.forum_topic {
+                Some(t) => format!("{channel}\n• Posted in topic #{t} (/settings here general for General)"),
+                None => channel,
+            };
             format!(
                 "{head}{channel}\n• Daily posts: {}\n• Days: {}\n• Question at: {}\n• Reveal at: {}\n• Time zone: {}\n• Topics: {topics}\n• Difficulty: {}-{}\n• Language: {}\n• Show answers at the reveal: {}\nExamples: /settings post 08:30, /settings tz Europe/Berlin, /settings topics network,redis",
                 if view.scheduled { "on" } else { "off (/settings on starts them)" },
@@ -324,6 +328,9 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::ChoiceFinal { chosen } => format!(
             "You already chose {chosen}: a multiple-choice question takes one answer per member."
         ),
+        Msg::TopicsOnlyOnTelegram => {
+            "/settings here is for Telegram groups with topics: send it in a topic and the daily question is posted there.".into()
+        }
         Msg::ChannelFirst => {
             "First choose the channel for the daily question with /settings channel; that starts the schedule.".into()
         }

@@ -161,6 +161,8 @@ pub struct SettingsView {
     pub channel: Option<String>,
     /// A discussion thread under each reveal (shown with the channel).
     pub threads: bool,
+    /// The forum topic scheduled posts go to (Telegram); `None` is General.
+    pub forum_topic: Option<u64>,
 }
 
 /// One leaderboard row.
@@ -322,6 +324,8 @@ pub enum Msg {
     ChannelsOnlyOnDiscord,
     /// `/settings on` on a platform that needs a channel first (Discord).
     ChannelFirst,
+    /// `/settings here` where a chat has no forum topics.
+    TopicsOnlyOnTelegram,
     /// Told to an admin: scheduled messages stopped because the platform refused them.
     ChatPaused {
         /// What the platform said.

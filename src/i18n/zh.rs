@@ -284,6 +284,10 @@ pub(super) fn render(msg: &Msg) -> String {
                     format!("\n• 发布频道：{c}\n• 揭晓后的讨论串：{threads}")
                 })
                 .unwrap_or_default();
+            let channel = match view.forum_topic {
+                Some(t) => format!("{channel}\n• 发布话题：#{t}（/settings here general 改回 General）"),
+                None => channel,
+            };
             format!(
                 "{head}{channel}\n• 每日推送：{}\n• 出题日：{}\n• 出题时间：{}\n• 揭晓时间：{}\n• 时区：{}\n• 主题：{topics}\n• 难度：{}-{}\n• 语言：{}\n• 揭晓时公开答案：{}\n修改示例：/settings post 08:30、/settings tz Europe/Berlin、/settings topics network,redis",
                 if view.scheduled { "开启" } else { "未开启（/settings on 开启）" },
@@ -311,6 +315,9 @@ pub(super) fn render(msg: &Msg) -> String {
         }
         Msg::ChoiceFinal { chosen } => {
             format!("你已经选了 {chosen}：选择题每人只能作答一次，揭晓时见分晓。")
+        }
+        Msg::TopicsOnlyOnTelegram => {
+            "/settings here 用于 Telegram 的论坛话题群：在某个话题里发送它，每日题目就发到那个话题。".into()
         }
         Msg::ChannelFirst => "请先用 /settings channel 选择每日题目发布的频道，选好后推送会自动开启。".into(),
         Msg::ChatPaused { reason } => format!(

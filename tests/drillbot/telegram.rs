@@ -1380,6 +1380,62 @@ async fn telegram_a_dm_no_group_opened_explains_how_to_answer_and_starts_no_roun
 }
 
 #[tokio::test]
+async fn telegram_settings_here_sends_the_daily_post_to_that_forum_topic() {
+    use drillbot::adapters::telegram::TelegramAdapter;
+    let mut bot = TestBot::new();
+    let group = -100123;
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let adapter =
+        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
+            .await
+            .unwrap();
+    let transport = adapter.transport();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(adapter.run(async move {
+        let _ = stopped.await;
+    }));
+    let in_topic = |user: (i64, &str), text: &str| {
+        let mut m = message(group, user, text, None);
+        m["message"]["is_topic_message"] = json!(true);
+        m["message"]["message_thread_id"] = json!(42);
+        m["message"]["chat"]["is_forum"] = json!(true);
+        m
+    };
+    // An admin moves the posts from the topic itself; a member cannot move them back.
+    api.admins.lock().unwrap().push(1);
+    api.push(in_topic((1, "admin"), "/settings here"), 1).await;
+    let reply = api.sends_to(group).last().unwrap().clone();
+    assert!(reply.contains("#42"), "{reply}");
+    api.push(in_topic((2, "alice"), "/settings here general"), 1)
+        .await;
+    assert_eq!(bot.chat().settings.channel.map(|c| c.0), Some(42));
+    // The next scheduled post goes to that topic.
+    bot.start_schedule();
+    bot.set_clock("2026-11-23T09:00");
+    assert_eq!(bot.engine.tick(bot.now).len(), 1);
+    let mut worker = Delivery::new(
+        bot.engine.clone(),
+        transport,
+        Pacing::telegram(),
+        Clock::starting_at(bot.now),
+    )
+    .unwrap();
+    assert_eq!(worker.pass().await.unwrap().sent, 1);
+    let post = api.sends().last().unwrap().clone();
+    assert!(
+        post["text"].as_str().unwrap().contains("今日一题"),
+        "{post}"
+    );
+    assert_eq!(post["message_thread_id"], json!(42), "{post}");
+    // `general` moves them back, wherever it is sent from.
+    api.push(in_topic((1, "admin"), "/settings here general"), 1)
+        .await;
+    assert_eq!(bot.chat().settings.channel, None);
+    let _ = stop.send(());
+    let _ = running.await;
+}
+
+#[tokio::test]
 async fn telegram_a_command_in_a_forum_topic_is_answered_in_that_topic() {
     let bot = TestBot::new();
     let group = -100123;

@@ -51,6 +51,8 @@ pub enum TelegramCall {
         keyboard: Option<InlineKeyboardMarkup>,
         /// The round, when the text is a question post (a reply to it is an answer).
         asks_round: Option<i64>,
+        /// The forum topic it goes to (`None`: General, or a chat without topics).
+        thread: Option<ThreadId>,
     },
     /// `stopPoll` for a revealed round's poll.
     StopPoll {
@@ -217,6 +219,7 @@ impl TelegramTransport {
                 asks_round: reply
                     .asks_round
                     .filter(|_| reply.audience == Audience::Chat),
+                thread: self.thread,
             })
             .collect();
         if let (Some(round), Audience::Chat) = (reply.closes_round, &reply.audience) {
@@ -311,8 +314,21 @@ impl TelegramTransport {
                 part,
                 keyboard,
                 asks_round,
+                thread,
             } => {
-                let message = self.send_part(*chat, part, keyboard.clone()).await?;
+                let there = self.in_thread(*thread);
+                let message = match there.send_part(*chat, part, keyboard.clone()).await {
+                    // The chosen topic was deleted or closed: General still reaches the group.
+                    Err(SendError::Rejected(e) | SendError::Permanent(e))
+                        if thread.is_some() && e.to_lowercase().contains("thread not found") =>
+                    {
+                        tracing::warn!(chat, error = %e, "the forum topic is gone; posting in General");
+                        self.in_thread(None)
+                            .send_part(*chat, part, keyboard.clone())
+                            .await?
+                    }
+                    sent => sent?,
+                };
                 if let Some(round) = *asks_round {
                     self.record_question_message(*chat, message, round).await;
                 }
@@ -570,7 +586,25 @@ impl Transport for TelegramTransport {
         let chat: i64 = outgoing.chat.id.parse().map_err(|_| {
             SendError::Rejected(format!("not a Telegram chat id: {}", outgoing.chat.id))
         })?;
-        Ok(self.calls_for(chat, Some(chat), &outgoing.reply).await)
+        // A group's scheduled posts go to the forum topic an admin chose with `/settings here`.
+        let topic = match (&self.engine, outgoing.reply.audience == Audience::Chat) {
+            (Some(engine), true) => {
+                let at = outgoing.chat.clone();
+                engine
+                    .blocking("reading a group's forum topic", move |e| e.chat_row(&at))
+                    .await
+                    .and_then(Result::ok)
+                    .flatten()
+                    .and_then(|c| c.settings.channel)
+                    .and_then(|c| i32::try_from(c.0).ok())
+                    .map(|id| ThreadId(MessageId(id)))
+            }
+            _ => None,
+        };
+        Ok(self
+            .in_thread(topic)
+            .calls_for(chat, Some(chat), &outgoing.reply)
+            .await)
     }
 
     async fn send_call(&self, _outgoing: &Outgoing, call: &TelegramCall) -> Result<(), SendError> {

@@ -28,7 +28,7 @@ use teloxide::update_listeners::webhooks;
 use super::html;
 use super::transport::{MAX_CALLBACK_TEXT, TelegramTransport, deep_link};
 use crate::Engine;
-use crate::command::{self, Command, CommandName};
+use crate::command::{self, Command, CommandName, SettingsCommand};
 use crate::i18n::{Lang, Msg};
 use crate::message::{Audience, ChatRef, Incoming, Platform, Reply, ReplyKind, UserRef};
 
@@ -314,6 +314,13 @@ impl TelegramAdapter {
                 return;
             }
             text = format!("/answer {text}");
+        }
+        // A bare `/settings here` in a forum topic names that topic (elsewhere it means General).
+        if let Some(topic) = msg.thread_id.filter(|_| msg.is_topic_message && !private)
+            && text.split_whitespace().count() == 2
+            && command::parse(&text) == Command::Settings(SettingsCommand::Here(None))
+        {
+            text = format!("/settings here {}", topic.0.0);
         }
         let target = group.unwrap_or(chat);
         // Asking Telegram costs a call: only when the engine says admin rights change the answer.
