@@ -208,6 +208,24 @@ async fn method(
                 return Json(json!({"ok": false, "error_code": 400,
                     "description": "Bad Request: message text is empty"}));
             }
+            // A button's callback_data is 1-64 bytes.
+            let buttons = body["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten();
+            if let Some(bad) = buttons
+                .filter_map(|b| b["callback_data"].as_str())
+                .find(|d| d.is_empty() || d.len() > 64)
+            {
+                api.refused
+                    .lock()
+                    .unwrap()
+                    .push(format!("callback_data of {} bytes", bad.len()));
+                return Json(json!({"ok": false, "error_code": 400,
+                    "description": "Bad Request: BUTTON_DATA_INVALID"}));
+            }
             // Telegram counts 4,096 UTF-16 units after entities; the markup counted too, this is stricter.
             if body["text"]
                 .as_str()
