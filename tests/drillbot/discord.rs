@@ -52,7 +52,102 @@ struct FakeDiscord {
     events: Arc<Mutex<Option<mpsc::UnboundedReceiver<Value>>>>,
     port: u16,
     ids: Arc<AtomicU64>,
+    /// Messages refused as Discord refuses them (the next wait fails the test).
+    refused: Arc<Mutex<Vec<String>>>,
 }
+
+/// Why Discord would refuse a message body (create, execute-webhook or edit; `fields` are the ones its API
+/// reference defines there), as its v10 docs state the limits; `None` when it is fine.
+fn refusal(body: &Value, fields: &[&str], editing: bool) -> Option<String> {
+    let Some(object) = body.as_object() else {
+        return Some("50109: the request body contains invalid JSON".into());
+    };
+    if let Some(unknown) = object.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Some(format!("50035: unknown field {unknown}"));
+    }
+    let content = body["content"].as_str().unwrap_or_default();
+    if content.chars().count() > 2000 {
+        return Some("50035: content must be 2000 or fewer in length".into());
+    }
+    let embeds = body["embeds"].as_array().cloned().unwrap_or_default();
+    let components = body["components"].as_array().is_some_and(|c| !c.is_empty());
+    if !editing && content.trim().is_empty() && embeds.is_empty() && !components {
+        return Some("50006: Cannot send an empty message".into());
+    }
+    if embeds.len() > 10 {
+        return Some("50035: more than 10 embeds".into());
+    }
+    let len = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    let mut total = 0;
+    for e in &embeds {
+        let fields = e["fields"].as_array().cloned().unwrap_or_default();
+        if len(&e["title"]) > 256 || len(&e["description"]) > 4096 || fields.len() > 25 {
+            return Some("50035: an embed over its limits".into());
+        }
+        if e["title"].is_null()
+            && e["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+            && fields.is_empty()
+        {
+            return Some("50035: an empty embed".into());
+        }
+        if fields
+            .iter()
+            .any(|f| len(&f["name"]) > 256 || len(&f["value"]) > 1024)
+        {
+            return Some("50035: an embed field over its limits".into());
+        }
+        total += len(&e["title"]) + len(&e["description"]) + len(&e["footer"]["text"]);
+        total += fields
+            .iter()
+            .map(|f| len(&f["name"]) + len(&f["value"]))
+            .sum::<usize>();
+    }
+    (total > 6000).then(|| "50035: embeds over 6000 characters in all".into())
+}
+
+/// Fields of `POST /channels/{id}/messages`.
+const CREATE_FIELDS: &[&str] = &[
+    "content",
+    "nonce",
+    "tts",
+    "embeds",
+    "allowed_mentions",
+    "message_reference",
+    "components",
+    "sticker_ids",
+    "attachments",
+    "flags",
+    "enforce_nonce",
+    "poll",
+];
+/// Fields of `POST /webhooks/{app}/{token}` (an interaction's follow-up).
+const WEBHOOK_FIELDS: &[&str] = &[
+    "content",
+    "username",
+    "avatar_url",
+    "tts",
+    "embeds",
+    "allowed_mentions",
+    "components",
+    "attachments",
+    "flags",
+    "thread_name",
+    "applied_tags",
+    "poll",
+];
+/// Fields of `PATCH /webhooks/{app}/{token}/messages/@original` and of an interaction callback's message.
+const EDIT_FIELDS: &[&str] = &[
+    "content",
+    "embeds",
+    "flags",
+    "allowed_mentions",
+    "components",
+    "attachments",
+    "poll",
+    "tts",
+];
 
 fn user(id: &str, name: &str) -> Value {
     json!({"id": id, "username": name, "discriminator": "0", "global_name": name, "avatar": null,
@@ -88,6 +183,31 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
     });
     let id = fake.ids.fetch_add(1, Ordering::SeqCst);
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let checked = match (method.as_str(), parts.as_slice()) {
+        ("POST", ["channels", _, "messages"]) => Some(refusal(&body, CREATE_FIELDS, false)),
+        ("POST", ["webhooks", _, _]) => Some(refusal(&body, WEBHOOK_FIELDS, false)),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            Some(refusal(&body, EDIT_FIELDS, true))
+        }
+        // A message response (4) or an update of the button's message (7).
+        ("POST", ["interactions", _, _, "callback"])
+            if matches!(body["type"].as_u64(), Some(4 | 7)) =>
+        {
+            Some(refusal(&body["data"], EDIT_FIELDS, body["type"] == 7))
+        }
+        _ => None,
+    };
+    if let Some(Some(why)) = checked {
+        fake.refused
+            .lock()
+            .unwrap()
+            .push(format!("{method} {path}: {why}"));
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": 50035, "message": why})),
+        )
+            .into_response();
+    }
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["gateway"]) => {
             Json(json!({"url": format!("ws://127.0.0.1:{}/ws", fake.port)})).into_response()
@@ -233,6 +353,7 @@ impl FakeDiscord {
             events: Arc::new(Mutex::new(Some(rx))),
             port,
             ids: Arc::new(AtomicU64::new(5_000)),
+            refused: Arc::default(),
         };
         let app = axum::Router::new()
             .route("/ws", get(gateway))
@@ -250,6 +371,8 @@ impl FakeDiscord {
     /// Waits until `n` calls match, and returns them.
     async fn wait_for(&self, n: usize, what: impl Fn(&Call) -> bool) -> Vec<Call> {
         for _ in 0..200 {
+            let refused = self.refused.lock().unwrap().clone();
+            assert!(refused.is_empty(), "Discord would refuse: {refused:?}");
             let found: Vec<Call> = self.calls().into_iter().filter(|c| what(c)).collect();
             if found.len() >= n {
                 return found;
