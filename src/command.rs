@@ -132,6 +132,8 @@ pub enum Problem {
     BadDays(String),
     /// Not a channel (one word, at most 100 characters).
     BadChannel(String),
+    /// Not a forum topic for `/settings here` (a topic's number, or `general`).
+    BadTopic(String),
 }
 
 impl Problem {
@@ -151,6 +153,7 @@ impl Problem {
             Problem::BadToggle(x) => Problem::BadToggle(literal(x)),
             Problem::BadDays(x) => Problem::BadDays(literal(x)),
             Problem::BadChannel(x) => Problem::BadChannel(literal(x)),
+            Problem::BadTopic(x) => Problem::BadTopic(literal(x)),
         }
     }
 }
@@ -360,7 +363,7 @@ fn parse_settings(args: &str) -> Result<SettingsCommand, Problem> {
             }
             ChannelId::parse(&value)
                 .map(|c| SettingsCommand::Here(Some(c)))
-                .ok_or(Problem::BadChannel(value))
+                .ok_or(Problem::BadTopic(value))
         }
         "channel" => {
             need(&value)?;
@@ -470,10 +473,13 @@ mod tests {
             parse("/settings here"),
             Command::Settings(SettingsCommand::Here(None))
         );
-        assert!(matches!(
+        assert_eq!(
             parse("/settings here somewhere"),
-            Command::Malformed { .. }
-        ));
+            Command::Malformed {
+                name: CommandName::Settings,
+                problem: Problem::BadTopic("somewhere".into())
+            }
+        );
     }
 
     #[test]

@@ -110,6 +110,11 @@ fn problem(p: &Problem) -> String {
         Problem::BadChannel(x) => {
             format!("“{x}” is not a channel: choose one with /settings channel.")
         }
+        Problem::BadTopic(x) => {
+            format!(
+                "“{x}” is not a topic: send /settings here in the forum topic to post in, or /settings here general for General."
+            )
+        }
     }
 }
 

@@ -100,6 +100,11 @@ fn problem(p: &Problem) -> String {
         Problem::BadChannel(x) => {
             format!("“{x}”不是有效的频道，请用 /settings channel 选择一个频道。")
         }
+        Problem::BadTopic(x) => {
+            format!(
+                "“{x}”不是话题：在要发布的论坛话题里发送 /settings here，或用 /settings here general 改回 General。"
+            )
+        }
     }
 }
 
