@@ -739,16 +739,30 @@ async fn run_adapter(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
+    let (_, stop, running) = run_adapter_on(bot, TelegramTransport::new("1:t", Some(url))).await;
+    (stop, running)
+}
+
+/// Starts the long-polling adapter on `transport`; also returns the adapter's transport, for an outbox
+/// worker that shares its windows and engine.
+async fn run_adapter_on(
+    bot: &TestBot,
+    transport: TelegramTransport,
+) -> (
+    TelegramTransport,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     use drillbot::adapters::telegram::TelegramAdapter;
-    let adapter =
-        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
-            .await
-            .unwrap();
+    let adapter = TelegramAdapter::connect(bot.engine.clone(), transport)
+        .await
+        .unwrap();
+    let transport = adapter.transport();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(adapter.run(async move {
         let _ = stopped.await;
     }));
-    (stop, running)
+    (transport, stop, running)
 }
 
 async fn stop_adapter(
@@ -1399,19 +1413,11 @@ async fn telegram_a_dm_no_group_opened_explains_how_to_answer_and_starts_no_roun
 
 #[tokio::test]
 async fn telegram_settings_here_sends_the_daily_post_to_that_forum_topic() {
-    use drillbot::adapters::telegram::TelegramAdapter;
     let mut bot = TestBot::new();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
-    let adapter =
-        TelegramAdapter::connect(bot.engine.clone(), TelegramTransport::new("1:t", Some(url)))
-            .await
-            .unwrap();
-    let transport = adapter.transport();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(adapter.run(async move {
-        let _ = stopped.await;
-    }));
+    let (transport, stop, running) =
+        run_adapter_on(&bot, TelegramTransport::new("1:t", Some(url))).await;
     let in_topic = |user: (i64, &str), text: &str| {
         let mut m = message(group, user, text, None);
         m["message"]["is_topic_message"] = json!(true);
@@ -1449,8 +1455,7 @@ async fn telegram_settings_here_sends_the_daily_post_to_that_forum_topic() {
     api.push(in_topic((1, "admin"), "/settings here general"), 1)
         .await;
     assert_eq!(bot.chat().settings.channel, None);
-    let _ = stop.send(());
-    let _ = running.await;
+    stop_adapter(stop, running).await;
 }
 
 #[tokio::test]
@@ -1477,7 +1482,6 @@ async fn telegram_a_command_in_a_forum_topic_is_answered_in_that_topic() {
 
 #[tokio::test]
 async fn telegram_direct_replies_and_queued_posts_share_a_group_window() {
-    use drillbot::adapters::telegram::TelegramAdapter;
     let bot = telegram_bot_with_a_queued_post();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
@@ -1488,20 +1492,14 @@ async fn telegram_direct_replies_and_queued_posts_share_a_group_window() {
         chat_window: Duration::from_secs(2),
     };
     let transport = TelegramTransport::new("1:t", Some(url)).with_pacing(pacing.clone());
-    let adapter = TelegramAdapter::connect(bot.engine.clone(), transport)
-        .await
-        .unwrap();
+    let (transport, stop, running) = run_adapter_on(&bot, transport).await;
     let mut worker = Delivery::new(
         bot.engine.clone(),
-        adapter.transport(),
+        transport,
         pacing,
         Clock::starting_at(bot.now),
     )
     .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(adapter.run(async move {
-        let _ = stopped.await;
-    }));
     for i in 0..3 {
         api.updates
             .lock()
@@ -1535,13 +1533,11 @@ async fn telegram_direct_replies_and_queued_posts_share_a_group_window() {
     assert_eq!(api.sends_to(group).len(), before + 2, "the third waits");
     api.wait_until("the third reply", |a| a.sends_to(group).len() >= before + 3)
         .await;
-    let _ = stop.send(());
-    let _ = running.await;
+    stop_adapter(stop, running).await;
 }
 
 #[tokio::test]
 async fn telegram_a_burst_of_commands_in_one_group_keeps_to_the_per_chat_window() {
-    use drillbot::adapters::telegram::TelegramAdapter;
     let bot = TestBot::new();
     let group = -100123;
     let (api, url) = FakeBotApi::start(vec![]).await;
@@ -1551,13 +1547,7 @@ async fn telegram_a_burst_of_commands_in_one_group_keeps_to_the_per_chat_window(
         per_chat: 3,
         chat_window: Duration::from_secs(1),
     });
-    let adapter = TelegramAdapter::connect(bot.engine.clone(), transport)
-        .await
-        .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(adapter.run(async move {
-        let _ = stopped.await;
-    }));
+    let (_, stop, running) = run_adapter_on(&bot, transport).await;
     let started = std::time::Instant::now();
     for i in 0..5 {
         api.updates
