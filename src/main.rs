@@ -464,25 +464,49 @@ fn print_stats(bank: &Bank, json: bool) {
     use std::collections::BTreeMap;
     let live: Vec<_> = bank.questions().iter().filter(|q| !q.draft).collect();
     let mut topics: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut hard: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut choice: BTreeMap<&str, usize> = BTreeMap::new();
     let mut difficulty: BTreeMap<u8, usize> = BTreeMap::new();
+    for t in bank.topics() {
+        for map in [&mut topics, &mut hard, &mut choice] {
+            map.insert(t.key.as_str(), 0);
+        }
+    }
     for q in &live {
-        *topics.entry(q.topic.as_str()).or_default() += 1;
+        let topic = q.topic.as_str();
+        *topics.entry(topic).or_default() += 1;
         *difficulty.entry(q.difficulty).or_default() += 1;
+        *hard.entry(topic).or_default() += usize::from(q.difficulty == 3);
+        *choice.entry(topic).or_default() += usize::from(q.is_choice());
     }
     let drafts = bank.questions().len() - live.len();
+    let hard_total: usize = hard.values().sum();
+    let choice_total: usize = choice.values().sum();
     if json {
         let v = serde_json::json!({
             "questions": live.len(),
             "drafts": drafts,
             "topics": topics,
             "difficulty": difficulty.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "hard": hard,
+            "hard_total": hard_total,
+            "multiple_choice": choice,
+            "multiple_choice_total": choice_total,
         });
         println!("{v}");
         return;
     }
-    println!("{} questions ({} drafts not counted)", live.len(), drafts);
+    let share = |n: usize| 100.0 * n as f64 / live.len().max(1) as f64;
+    println!(
+        "{} questions ({} drafts not counted), {} hard ({:.0}%), {} multiple choice",
+        live.len(),
+        drafts,
+        hard_total,
+        share(hard_total),
+        choice_total
+    );
     for t in bank.topics() {
-        let n = topics.get(t.key.as_str()).copied().unwrap_or(0);
+        let key = t.key.as_str();
         let by_d: Vec<String> = (1..=3)
             .map(|d| {
                 live.iter()
@@ -492,10 +516,11 @@ fn print_stats(bank: &Bank, json: bool) {
             })
             .collect();
         println!(
-            "  {:<14} {:>4}   (difficulty 1/2/3: {})  {}",
-            t.key,
-            n,
+            "  {:<14} {:>4}   (difficulty 1/2/3: {}, multiple choice: {})  {}",
+            key,
+            topics[key],
             by_d.join("/"),
+            choice[key],
             t.name
         );
     }

@@ -126,6 +126,37 @@ fn bank_stats_json_counts_questions_per_topic() {
         .map(|n| n.as_u64().unwrap())
         .sum();
     assert_eq!(per_topic, v["questions"].as_u64().unwrap());
+    // Hard and multiple-choice questions per topic, as the bank's own counts give them.
+    for q in bank.topics() {
+        let of_topic = || {
+            bank.questions()
+                .iter()
+                .filter(|x| !x.draft && x.topic == q.key)
+        };
+        let hard = of_topic().filter(|x| x.difficulty == 3).count() as u64;
+        let choice = of_topic().filter(|x| x.is_choice()).count() as u64;
+        assert_eq!(v["hard"][&q.key].as_u64(), Some(hard), "{}", q.key);
+        assert_eq!(
+            v["multiple_choice"][&q.key].as_u64(),
+            Some(choice),
+            "{}",
+            q.key
+        );
+    }
+    let total = |key: &str| {
+        v[key]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(v["hard_total"].as_u64(), Some(total("hard")));
+    assert_eq!(
+        v["multiple_choice_total"].as_u64(),
+        Some(total("multiple_choice"))
+    );
+    assert!(v["multiple_choice_total"].as_u64().unwrap() > 0);
 }
 
 /// Every ```python block in the bundled bank compiles with python3, and runs unless it starts with
