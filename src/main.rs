@@ -614,6 +614,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         println!("{out}");
     } else {
         println!("score: {score}\nverdict: {}", verdict.key());
+        if !q.is_choice() && grading::lint::is_term_list(answer) {
+            println!("read as a bare list of terms: at most 20");
+        }
         for c in &covered {
             println!("  ✓ {c}");
         }

@@ -173,5 +173,5 @@ fn models_containing(questions: &[&Question], models: &[String]) -> HashMap<Stri
 
 /// Whether a text is a bare list of terms (exposed for the evaluation tools).
 pub fn is_term_list(text: &str) -> bool {
-    Reading::new(text).is_term_list()
+    Reading::new(text, &[]).is_term_list()
 }

@@ -128,6 +128,8 @@ pub struct Prepared {
     /// Finds all parts in one pass over an answer.
     automaton: Option<AhoCorasick>,
     question_pairs: FxHashSet<(Token, Token)>,
+    /// The question's terms that start with a negation word (`不丢`): they deny nothing in an answer.
+    labels: Vec<String>,
     model: Shingles,
 }
 
@@ -227,9 +229,10 @@ fn without_code(text: &str) -> String {
 }
 
 impl Reading {
-    fn new(answer: &str) -> Reading {
+    /// Reads an answer; `labels` are the question's terms that start with a negation word.
+    fn new(answer: &str, labels: &[String]) -> Reading {
         let analyzed = analyze(answer);
-        let scopes = scopes(&analyzed);
+        let scopes = scopes(&analyzed, labels);
         let prose = answer.contains("```").then(|| {
             let prose = without_code(answer);
             let analyzed = analyze(&prose);
@@ -417,13 +420,27 @@ fn contrast_positions(text: &str) -> Vec<usize> {
 const STATEMENT_WORDS_ZH: &[&str] = &[
     "的", "是", "了", "把", "被", "就", "让", "给", "也", "都", "而", "但", "才", "还", "很", "更",
     "再", "先", "所以", "因为", "如果", "可以", "能够", "需要", "通过", "导致", "用来", "用于",
-    "负责", "保证", "避免", "不", "没",
+    "负责", "保证", "避免", "不", "没", "解决", "适合", "适用", "支持", "实现", "提供", "包括",
+    "包含", "属于", "表示", "称为", "叫做", "依赖", "取决", "发生", "出现", "存在", "一般", "通常",
+    "只能", "只有", "相比", "意味", "容易", "变成", "成为",
 ];
 const STATEMENT_WORDS_EN: &[&str] = &[
-    "is", "are", "was", "be", "can", "will", "do", "doe", "has", "have", "to", "so", "becaus",
-    "when", "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "onc",
-    "each",
+    "is", "are", "was", "be", "can", "will", "do", "does", "has", "have", "to", "so", "because",
+    "when", "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "once",
+    "each", "a", "an", "of", "in", "on", "at", "as", "that", "which", "there", "they", "we", "you",
+    "must", "should", "may", "than", "only",
 ];
+
+/// The English statement words as the normaliser writes them (stemmed: `because` reads `becaus`).
+fn english_statement_words() -> &'static FxHashSet<String> {
+    static WORDS: std::sync::OnceLock<FxHashSet<String>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        STATEMENT_WORDS_EN
+            .iter()
+            .map(|w| normalize(w).text)
+            .collect()
+    })
+}
 
 fn makes_statement(piece: &str) -> bool {
     static SINGLE: std::sync::OnceLock<(Vec<char>, AhoCorasick)> = std::sync::OnceLock::new();
@@ -443,7 +460,9 @@ fn makes_statement(piece: &str) -> bool {
     });
     piece.chars().any(|c| chars.binary_search(&c).is_ok())
         || words.is_match(piece)
-        || piece.split(' ').any(|w| STATEMENT_WORDS_EN.contains(&w))
+        || piece
+            .split(' ')
+            .any(|w| english_statement_words().contains(w))
 }
 
 impl Prepared {
@@ -501,6 +520,7 @@ impl Prepared {
             parts,
             automaton,
             question_pairs: pairs(&question_text),
+            labels: negation::question_labels(&analyze(&q.question)),
             model: Shingles::of(&normalize(&q.answer)),
         }
     }
@@ -508,7 +528,7 @@ impl Prepared {
     /// Grades a free-text answer. `min_chars` is the shortest answer (in distinct meaningful characters) that
     /// can earn credit.
     pub fn grade(&self, answer: &str, min_chars: usize) -> Grade {
-        let reading = Reading::new(answer);
+        let reading = Reading::new(answer, &self.labels);
         let (covered, contradicted) = self.coverage(&reading);
         let (distinct, own) = reading.distinct_and_own_units(&self.question_pairs);
         let verdict = if (distinct as usize) < min_chars {
@@ -607,7 +627,7 @@ impl Prepared {
     /// The points a text states and the ones it contradicts, with no length cap or copy rule (for checking
     /// the bank against its own model answers).
     pub fn statements(&self, text: &str) -> (Vec<usize>, Vec<Contradiction>) {
-        self.coverage(&Reading::new(text))
+        self.coverage(&Reading::new(text, &self.labels))
     }
 
     /// Whether a phrase is inert for this question: all its parts occur in the question text.
@@ -917,6 +937,16 @@ mod tests {
         );
         assert_eq!(list.covered, vec![0, 1, 2]);
         assert!(list.score <= TERM_LIST_CAP, "{list:?}");
+    }
+
+    #[test]
+    fn short_statements_with_common_verbs_are_not_a_list_of_terms() {
+        let prose = "四种：读未提交、读已提交、可重复读、串行化。读未提交有脏读，读已提交解决脏读，\
+                     可重复读解决不可重复读，串行化解决幻读。InnoDB 默认是可重复读。";
+        assert!(!Reading::new(prose, &[]).is_term_list());
+        let list =
+            "读未提交、读已提交、可重复读、串行化、脏读、不可重复读、幻读、MVCC、next-key lock";
+        assert!(Reading::new(list, &[]).is_term_list());
     }
 
     #[test]

@@ -92,6 +92,11 @@ const NEGATED_TERMS: &[&str] = &[
     "不可哈希",
     "non-blocking",
     "nonblocking",
+    "no-cache",
+    "no-store",
+    "no-transform",
+    "no-referrer",
+    "no-op",
 ];
 
 /// Words that begin a new statement and so end a negation's scope.
@@ -199,9 +204,14 @@ const WRONG_VERDICTS: &[&str] = &[
     "是谣言",
     "都是错",
     "说法错误",
-    "wrong",
-    "incorrect",
-    "false",
+    "is wrong",
+    "are wrong",
+    "was wrong",
+    "all wrong",
+    "is incorrect",
+    "are incorrect",
+    "is false",
+    "are false",
     "not true",
     "a myth",
 ];
@@ -450,8 +460,44 @@ pub fn holds_negation(text: &str) -> bool {
     .any(|words| words.first_in(text).is_some())
 }
 
-/// For every byte of `a.text`, whether it is stated, denied or set aside.
-pub fn scopes(a: &Analyzed) -> Vec<Scope> {
+/// The longest list item in a question that starts with a negation word (a label such as `不丢`) and is
+/// read as a term: at most this many units.
+const LABEL_UNITS: f32 = 6.0;
+
+/// Terms of a question that start with a negation word (`不丢、不重复、不打扰`; `为什么不用多线程`): in an
+/// answer they name what the question asks about, and deny nothing after them. Each runs from the negation
+/// word to the end of its list item in the question, and is short.
+pub fn question_labels(question: &Analyzed) -> Vec<String> {
+    let lex = lexicon();
+    let text = question.text.as_str();
+    let mut labels = Vec::new();
+    for &(start, end) in &question.segments {
+        let mut pos = start;
+        while pos < end {
+            let c = text[pos..].chars().next().expect("a char boundary");
+            if !inside_word(text, pos)
+                && lex.cue_firsts.contains(c)
+                && let Some(len) = any_at(text, pos, &lex.negations)
+                && !is_false_negation(text, pos, &text[pos..pos + len])
+            {
+                let label = &text[pos..end];
+                if label.len() > len && units_of(label) <= LABEL_UNITS {
+                    labels.push(label.to_string());
+                }
+                break;
+            }
+            pos += c.len_utf8();
+        }
+    }
+    labels.sort_unstable();
+    labels.dedup();
+    labels
+}
+
+/// For every byte of `a.text`, whether it is stated, denied or set aside. `labels` are the question's own
+/// terms that start with a negation word ([`question_labels`]): like a negated term, each sets aside only
+/// itself.
+pub fn scopes(a: &Analyzed, labels: &[String]) -> Vec<Scope> {
     let lex = lexicon();
     let text = a.text.as_str();
     let mut negated = vec![Scope::Stated; text.len()];
@@ -485,7 +531,12 @@ pub fn scopes(a: &Analyzed) -> Vec<Scope> {
                 pos += len;
                 continue;
             }
-            if let Some(len) = any_at(text, pos, &lex.negated_terms) {
+            let label = labels
+                .iter()
+                .filter(|l| text[pos..].starts_with(l.as_str()))
+                .map(String::len)
+                .max();
+            if let Some(len) = label.or_else(|| any_at(text, pos, &lex.negated_terms)) {
                 // Only the rest of the term is denied.
                 let cue = text[pos..].chars().next().map_or(1, char::len_utf8);
                 mark(&mut negated[pos + cue..pos + len], Scope::SetAside);
@@ -550,7 +601,7 @@ mod tests {
     /// The parts of the text that are denied or set aside, joined by `|`.
     fn denied(input: &str) -> String {
         let a = analyze(input);
-        let neg = scopes(&a);
+        let neg = scopes(&a, &[]);
         let mut out = String::new();
         let mut inside = false;
         for (i, c) in a.text.char_indices() {
@@ -570,7 +621,7 @@ mod tests {
     /// The kind of scope the first occurrence of `word` is in.
     fn scope_of(input: &str, word: &str) -> Scope {
         let a = analyze(input);
-        scopes(&a)[a.text.find(word).expect("the word is in the text")]
+        scopes(&a, &[])[a.text.find(word).expect("the word is in the text")]
     }
 
     #[test]
@@ -650,5 +701,46 @@ mod tests {
             denied("以下说法都是错的：三次握手，序列号。其实就是这样"),
             "三次握手序列号"
         );
+        assert_eq!(
+            denied("This claim is wrong: POST sends two packets"),
+            "post send two packet"
+        );
+        // `False` as a value judges nothing.
+        assert_eq!(
+            denied("atomic(savepoint=False) opens no savepoint"),
+            " savepoint"
+        );
+        assert_eq!(denied("用 atomic 包起来，savepoint=False"), "");
+    }
+
+    #[test]
+    fn header_values_that_start_with_no_deny_nothing_after_them() {
+        assert_eq!(
+            scope_of("no-cache 表示每次使用缓存前都要向服务器验证", "验证"),
+            Scope::Stated
+        );
+        assert_eq!(
+            scope_of("Cache-Control: no-store 禁止缓存", "禁止缓存"),
+            Scope::Stated
+        );
+        // The normaliser cannot tell `no-cache` from `no cache`: other words after `no` are still denied.
+        assert_eq!(scope_of("no data is kept", "kept"), Scope::Denied);
+    }
+
+    #[test]
+    fn a_questions_own_negated_labels_deny_nothing() {
+        let question = analyze("通知系统怎么做到不丢、不重复、不打扰？");
+        let labels = question_labels(&question);
+        assert_eq!(labels, ["不丢", "不打扰", "不重复"]);
+        let answer = analyze("不丢靠持久化和重试，不重复靠幂等键去重");
+        let scope = scopes(&answer, &labels);
+        let at = |w: &str| scope[answer.text.find(w).unwrap()];
+        assert_eq!(at("持久化"), Scope::Stated);
+        assert_eq!(at("幂等"), Scope::Stated);
+        // Without the question's labels, the same words deny what follows them.
+        let scope = scopes(&answer, &[]);
+        assert_eq!(scope[answer.text.find("持久化").unwrap()], Scope::Denied);
+        // A long negated clause of a question is not a label.
+        assert!(question_labels(&analyze("为什么 TCP 不能用两次握手建立连接？")).is_empty());
     }
 }
