@@ -188,7 +188,7 @@ pub(super) fn render(msg: &Msg) -> String {
                 "An admin starts the daily posts with /settings on (on Discord, first choose the channel with /settings channel)."
             };
             format!(
-                "Hi, I'm drillbot: one back-end interview question a day (networking, HTTP, OS, concurrency, Python, MySQL, Redis, Django/Flask, architecture).\n\
+                "Hi, I'm drillbot: one back-end interview question a day (networking, HTTP, OS, concurrency, Python, SQL/MySQL, Redis, message queues, web frameworks, security, distributed systems, architecture).\n\
                  Answer with /answer; answers stay sealed until the reveal, are graded on key points and count towards points, streaks and the leaderboard.\n\
                  Defaults: question at {post_time}, reveal at {reveal_time}, time zone {timezone}, all topics, Chinese interface; admins change them with /settings.\n\
                  {start}\nSend /help for every command."

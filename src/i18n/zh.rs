@@ -178,7 +178,7 @@ pub(super) fn render(msg: &Msg) -> String {
                 "管理员发送 /settings on 即可开始每日推送（Discord 上先用 /settings channel 选择频道）。"
             };
             format!(
-                "大家好，我是 drillbot：每天一道后端面试题（网络、HTTP、操作系统、并发、Python、MySQL、Redis、Django/Flask、架构）。\n\
+                "大家好，我是 drillbot：每天一道后端面试题（网络、HTTP、操作系统、并发、Python、SQL/MySQL、Redis、消息队列、Web 框架、安全、分布式、架构）。\n\
                  用 /answer 作答，揭晓前答案保密；揭晓时按要点评分，计入积分、连续打卡和排行榜。\n\
                  默认：{post_time} 出题，{reveal_time} 揭晓，时区 {timezone}，全部主题，中文界面；管理员可用 /settings 修改。\n\
                  {start}\n发送 /help 查看全部命令。"
