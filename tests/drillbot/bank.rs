@@ -241,7 +241,7 @@ fn a_scripted_console_session_runs_a_round_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("console.db");
     let db = db.to_str().unwrap();
-    let script = "# a script (redis has no multiple-choice questions)\n/settings topics redis\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n";
+    let script = "# a script (security below level 3 has only free-text questions)\n/settings topics security\n/settings difficulty 1-2\n/today\n/as alice\n/answer 我的答案写得足够长，包含一些要点。\n/as host\n/reveal\n/clock +1d2h\n/leaderboard all\n";
     let out = run_drillbot(
         &["console", "--now", "2026-12-01T08:00", "--db", db],
         script.as_bytes(),
@@ -264,7 +264,8 @@ fn the_console_skips_bad_input_lines_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("console.db");
     let db = db.to_str().unwrap();
-    let mut script: Vec<u8> = b"/settings topics redis\n/today\n/as alice\n".to_vec();
+    let mut script: Vec<u8> =
+        b"/settings topics security\n/settings difficulty 1-2\n/today\n/as alice\n".to_vec();
     script.extend_from_slice(b"/answer \xff\xfe broken bytes\n");
     script.extend_from_slice(format!("/answer {}\n", "x".repeat(1_000_000)).as_bytes());
     script.extend_from_slice(
@@ -277,8 +278,8 @@ fn the_console_skips_bad_input_lines_and_goes_on() {
     );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("第 4 行不是 UTF-8 文本，已跳过。"), "{text}");
-    assert!(text.contains("第 5 行超过"), "{text}");
+    assert!(text.contains("第 5 行不是 UTF-8 文本，已跳过。"), "{text}");
+    assert!(text.contains("第 6 行超过"), "{text}");
     assert!(text.contains("时钟一次最多移动 366 天"), "{text}");
     // The answer with a NUL and an escape was stored without them and shows at the reveal.
     assert!(text.contains("【仅 alice 可见】"), "{text}");
