@@ -576,19 +576,19 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         .read_to_string(&mut answer)
         .context("reading the answer from standard input (it must be UTF-8)")?;
     let answer = answer.trim();
-    let (verdict, score, covered, contradicted) = if q.is_choice() {
+    let (verdict, score, covered, contradicted, reads_as) = if q.is_choice() {
         match grading::parse_choice(q, answer) {
             Some(picks) => {
                 let g = grading::grade_choice(q, &picks);
-                (g.verdict, g.score, Vec::new(), Vec::new())
+                (g.verdict, g.score, Vec::new(), Vec::new(), None)
             }
             None => {
                 anyhow::bail!("\"{id}\" is multiple choice: answer with letters such as B or A,C")
             }
         }
     } else {
-        let g = Grader::default().grade(q, answer, settings.limits.min_answer_chars);
-        (g.verdict, g.score, g.covered, g.contradicted)
+        let g = Grader::new(bank).grade(q, answer, settings.limits.min_answer_chars);
+        (g.verdict, g.score, g.covered, g.contradicted, g.reads_as)
     };
     let text_of = |i: &usize| q.points[*i].text.clone();
     let missed: Vec<String> = (0..q.points.len())
@@ -606,6 +606,7 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         let out = serde_json::json!({
             "score": score,
             "verdict": verdict.key(),
+            "reads_as": reads_as,
             "covered": covered,
             "missed": missed,
             "contradicted": contradicted,
@@ -614,6 +615,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         println!("{out}");
     } else {
         println!("score: {score}\nverdict: {}", verdict.key());
+        if let Some(other) = &reads_as {
+            println!("reads as an answer to {other}");
+        }
         if !q.is_choice() && grading::lint::is_term_list(answer) {
             println!("read as a bare list of terms: at most 20");
         }

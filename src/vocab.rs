@@ -151,6 +151,8 @@ pub enum Verdict {
     TooShort,
     /// Copies the model answer.
     CopiedModel,
+    /// Reads as an answer to another question of the bank.
+    OffTopic,
     /// Copies another member's earlier answer in the same round.
     CopiedMember,
     /// Submitted after the member looked at the model answer.
@@ -168,6 +170,7 @@ impl Verdict {
             Verdict::Graded => "graded",
             Verdict::TooShort => "too_short",
             Verdict::CopiedModel => "copied_model",
+            Verdict::OffTopic => "off_topic",
             Verdict::CopiedMember => "copied_member",
             Verdict::AfterPeek => "after_peek",
             Verdict::ChoiceRight => "choice_right",
@@ -181,6 +184,7 @@ impl Verdict {
             Verdict::Graded,
             Verdict::TooShort,
             Verdict::CopiedModel,
+            Verdict::OffTopic,
             Verdict::CopiedMember,
             Verdict::AfterPeek,
             Verdict::ChoiceRight,

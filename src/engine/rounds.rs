@@ -534,6 +534,7 @@ fn verdict_view(v: Verdict) -> VerdictView {
         Verdict::Graded => VerdictView::Graded,
         Verdict::TooShort => VerdictView::TooShort,
         Verdict::CopiedModel => VerdictView::CopiedModel,
+        Verdict::OffTopic => VerdictView::OffTopic,
         Verdict::CopiedMember => VerdictView::CopiedMember,
         Verdict::AfterPeek => VerdictView::AfterPeek,
         Verdict::ChoiceRight => VerdictView::ChoiceRight,

@@ -187,6 +187,8 @@ pub struct ClassMean {
     pub mean: f64,
     /// Answers read as a bare list of terms (and capped).
     pub term_lists: usize,
+    /// How many of them read as answers to another question (no credit).
+    pub off_topic: usize,
 }
 
 /// An answer that scored high for its class.
@@ -280,6 +282,7 @@ pub fn evaluate(
     let mut per_question = Vec::new();
     let mut missed_by_strong = Vec::new();
     let mut without_entry = Vec::new();
+    let mut off_topic: BTreeMap<String, usize> = BTreeMap::new();
     for q in bank.questions().iter().filter(|q| wanted(q)) {
         let Some(entry) = set.get(&q.id) else {
             without_entry.push(q.id.clone());
@@ -294,6 +297,9 @@ pub fn evaluate(
         let mut scores = BTreeMap::new();
         for (class, text) in &answers {
             let g = grader.grade(q, text, min_chars);
+            if g.verdict == Verdict::OffTopic {
+                *off_topic.entry(class.clone()).or_default() += 1;
+            }
             if class.starts_with("strong") && g.verdict == Verdict::Graded {
                 for (i, p) in q.points.iter().enumerate() {
                     if !g.covered.contains(&i) {
@@ -336,6 +342,7 @@ pub fn evaluate(
                     .filter_map(|e| e.answers.get(*c))
                     .filter(|t| super::lint::is_term_list(t))
                     .count(),
+                off_topic: off_topic.get(*c).copied().unwrap_or(0),
             }
         })
         .collect::<Vec<_>>();
@@ -399,8 +406,8 @@ pub fn render(r: &Report) -> String {
     for m in r.means.iter().filter(|m| m.answers > 0) {
         let _ = writeln!(
             s,
-            "  {:<12} {:>6.1}   ({} answers, {} read as term lists)",
-            m.class, m.mean, m.answers, m.term_lists
+            "  {:<12} {:>6.1}   ({} answers, {} read as term lists, {} as answers to another question)",
+            m.class, m.mean, m.answers, m.term_lists, m.off_topic
         );
     }
     let _ = writeln!(

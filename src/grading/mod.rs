@@ -10,7 +10,10 @@
 //! - phrases that occur in the question's own text give no credit;
 //! - only distinct text that does not restate the question counts toward length, and a short answer or a bare
 //!   list of terms is capped;
-//! - copies of the model answer, one way or the other, earn nothing.
+//! - copies of the model answer, one way or the other, earn nothing;
+//! - an answer that reads much more like another question's answer than like this one's (compared with the
+//!   whole bank, see `relevance.rs`) earns nothing: key phrases shared by neighbouring questions credit it
+//!   otherwise.
 //!
 //! Each question is prepared once ([`Prepared`]): its phrases normalised, its question text and model answer
 //! indexed. [`Grader`] holds the prepared bank.
@@ -20,6 +23,7 @@ pub mod eval;
 pub mod lint;
 mod negation;
 pub mod normalize;
+pub mod relevance;
 
 use std::collections::HashMap;
 
@@ -31,6 +35,7 @@ use aho_corasick::AhoCorasick;
 use copy::Shingles;
 use negation::{Scope, scopes, units_of};
 use normalize::{Analyzed, analyze, find_phrase, normalize, whole_at};
+use relevance::Relevance;
 
 /// A point the answer contradicts: it stated the myth the point corrects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +59,8 @@ pub struct Grade {
     pub contradicted: Vec<Contradiction>,
     /// Why.
     pub verdict: Verdict,
+    /// When the verdict is [`Verdict::OffTopic`]: the question the answer reads as answering.
+    pub reads_as: Option<String>,
 }
 
 /// Text that is this many units long (a Chinese character 1, an English word about 2), not counting what
@@ -528,10 +535,21 @@ impl Prepared {
     /// Grades a free-text answer. `min_chars` is the shortest answer (in distinct meaningful characters) that
     /// can earn credit.
     pub fn grade(&self, answer: &str, min_chars: usize) -> Grade {
+        self.grade_among(answer, min_chars, None)
+    }
+
+    /// Grades a free-text answer, and with `bank` (this question's id and the bank's index) gives no credit
+    /// to an answer that reads as answering another question.
+    pub fn grade_among(
+        &self,
+        answer: &str,
+        min_chars: usize,
+        bank: Option<(&str, &Relevance)>,
+    ) -> Grade {
         let reading = Reading::new(answer, &self.labels);
         let (covered, contradicted) = self.coverage(&reading);
         let (distinct, own) = reading.distinct_and_own_units(&self.question_pairs);
-        let verdict = if (distinct as usize) < min_chars {
+        let mut verdict = if (distinct as usize) < min_chars {
             Verdict::TooShort
         } else if self.model.copied_by(&reading.analyzed.text) {
             Verdict::CopiedModel
@@ -556,11 +574,21 @@ impl Prepared {
         if reading.is_term_list() {
             score = score.min(TERM_LIST_CAP);
         }
+        // Only an answer that would earn something is compared with the rest of the bank.
+        let reads_as = (score > 0)
+            .then(|| bank.and_then(|(own, index)| index.closer_than(own, &reading.analyzed.text)))
+            .flatten()
+            .map(str::to_string);
+        if reads_as.is_some() {
+            verdict = Verdict::OffTopic;
+            score = 0;
+        }
         Grade {
             score,
             covered,
             contradicted,
             verdict,
+            reads_as,
         }
     }
 }
@@ -641,28 +669,43 @@ impl Prepared {
 #[derive(Debug, Default)]
 pub struct Grader {
     prepared: HashMap<String, std::sync::OnceLock<Prepared>>,
+    /// The free-text questions, indexed the first time an answer is graded to tell which one it answers.
+    questions: Vec<Question>,
+    relevance: std::sync::OnceLock<Relevance>,
 }
 
 impl Grader {
     /// A grader for every free-text question of a bank.
     pub fn new(bank: &Bank) -> Grader {
+        let questions: Vec<Question> = bank
+            .questions()
+            .iter()
+            .filter(|q| !q.is_choice())
+            .cloned()
+            .collect();
         Grader {
-            prepared: bank
-                .questions()
+            prepared: questions
                 .iter()
-                .filter(|q| !q.is_choice())
                 .map(|q| (q.id.clone(), std::sync::OnceLock::new()))
                 .collect(),
+            questions,
+            relevance: std::sync::OnceLock::new(),
         }
     }
 
-    /// Grades a free-text answer to `q` (prepared now if the bank given to [`Grader::new`] lacked it).
+    /// Grades a free-text answer to `q` (prepared now if the bank given to [`Grader::new`] lacked it). An
+    /// answer that reads much more like another question's answer than like this one's earns nothing
+    /// ([`Verdict::OffTopic`]).
     pub fn grade(&self, q: &Question, answer: &str, min_chars: usize) -> Grade {
+        let relevance = self
+            .relevance
+            .get_or_init(|| Relevance::new(&self.questions));
+        let bank = Some((q.id.as_str(), relevance));
         match self.prepared.get(&q.id) {
             Some(cell) => cell
                 .get_or_init(|| Prepared::new(q))
-                .grade(answer, min_chars),
-            None => Prepared::new(q).grade(answer, min_chars),
+                .grade_among(answer, min_chars, bank),
+            None => Prepared::new(q).grade_among(answer, min_chars, bank),
         }
     }
 }
@@ -706,6 +749,7 @@ pub fn grade_choice(q: &Question, picks: &[usize]) -> Grade {
         } else {
             Verdict::ChoiceWrong
         },
+        reads_as: None,
     }
 }
 

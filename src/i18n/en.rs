@@ -123,6 +123,7 @@ fn verdict(v: VerdictView) -> &'static str {
         VerdictView::Graded => "",
         VerdictView::TooShort => " (too short, no credit)",
         VerdictView::CopiedModel => " (copies the model answer, no credit)",
+        VerdictView::OffTopic => " (reads as an answer to a different question, no credit)",
         VerdictView::CopiedMember => " (same as an earlier member's answer, no credit)",
         VerdictView::AfterPeek => " (answered after looking, no credit)",
         VerdictView::ChoiceRight => " (right)",

@@ -109,6 +109,8 @@ pub enum VerdictView {
     TooShort,
     /// Copies the model answer.
     CopiedModel,
+    /// Reads as an answer to another question.
+    OffTopic,
     /// Copies another member's earlier answer.
     CopiedMember,
     /// Answered after looking at the model answer.

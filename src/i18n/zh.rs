@@ -113,6 +113,7 @@ fn verdict(v: VerdictView) -> &'static str {
         VerdictView::Graded => "",
         VerdictView::TooShort => "（太短，不计分）",
         VerdictView::CopiedModel => "（与参考答案雷同，不计分）",
+        VerdictView::OffTopic => "（更像是在回答另一道题，不计分）",
         VerdictView::CopiedMember => "（与他人先提交的答案雷同，不计分）",
         VerdictView::AfterPeek => "（看过答案后作答，不计分）",
         VerdictView::ChoiceRight => "（选对了）",

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use drillbot::bank::{self, Bank, Severity};
 use drillbot::grading::eval::{self, ADVERSARIAL_MAX, EvalSet};
-use drillbot::grading::{Grader, lint};
+use drillbot::grading::{self, Grader, Verdict, lint};
 
 use crate::harness::run_drillbot;
 
@@ -71,6 +71,45 @@ fn the_bundled_bank_meets_the_graders_rules_with_its_evaluation_set() {
         "{warnings:#?}"
     );
     assert!(warnings.len() <= 20, "{warnings:#?}");
+}
+
+#[test]
+fn answers_to_neighbouring_questions_earn_nothing_and_real_answers_are_never_taken_for_them() {
+    let bank = Bank::bundled().unwrap();
+    let grader = Grader::new(&bank);
+    let set = EvalSet::load_dir(&eval_dir()).unwrap();
+    // Off-topic answers' total score by key phrases alone, and after the comparison with the bank.
+    let (mut by_words, mut with_bank, mut caught) = (0u32, 0u32, 0);
+    for entry in &set.entries {
+        let q = bank.get(&entry.id).unwrap();
+        for (class, text) in &entry.answers {
+            let g = grader.grade(q, text, 10);
+            match class.as_str() {
+                "strong" | "strong_en" | "partial" => assert_ne!(
+                    g.verdict,
+                    Verdict::OffTopic,
+                    "{} {class} read as an answer to {:?}",
+                    entry.id,
+                    g.reads_as
+                ),
+                "offtopic" => {
+                    by_words += u32::from(grading::grade_text(q, text, 10).score);
+                    with_bank += u32::from(g.score);
+                    if g.verdict == Verdict::OffTopic {
+                        caught += 1;
+                        assert_eq!(g.score, 0);
+                        let other = g.reads_as.as_deref().unwrap();
+                        assert!(other != q.id && bank.get(other).is_some(), "{other}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        caught > 0 && with_bank < by_words,
+        "{caught} caught; off-topic answers scored {by_words} in all by key phrases, {with_bank} after"
+    );
 }
 
 const RULES_BANK: &str = r#"topic = "r"

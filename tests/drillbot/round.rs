@@ -368,6 +368,34 @@ fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothi
 }
 
 #[test]
+fn an_answer_to_another_question_earns_nothing_and_the_reveal_says_why() {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    bot.say("alice", "/today");
+    let mut q = bot.open_question().unwrap();
+    while q.id != "alpha-handshake" {
+        bot.admin("/skip");
+        q = bot.open_question().unwrap();
+    }
+    // A sound TIME_WAIT answer that happens to name the handshake question's "旧连接".
+    bot.say(
+        "alice",
+        "/answer 主动关闭的一方发出最后一个 ACK 后进入 TIME_WAIT，要等 2MSL 才关闭：最后的 ACK 丢了，\
+         对方会重发 FIN，自己还能再回 ACK；等待也让旧连接迟到的报文在网络里过期，不会混进同一个端口上的新连接。",
+    );
+    bot.say("bob", &format!("/answer {}", good_answer(&q.id)));
+    let reveal = bot.admin("/reveal");
+    let text = &reveal[0].text;
+    assert_eq!(
+        bot.result_of("alice").unwrap(),
+        (0, 0, "off_topic".into()),
+        "{text}"
+    );
+    assert!(text.contains("更像是在回答另一道题，不计分"), "{text}");
+    assert_eq!(bot.result_of("bob").unwrap().2, "graded", "{text}");
+    assert!(bot.result_of("bob").unwrap().0 > 0, "{text}");
+}
+
+#[test]
 fn copy_detection_follows_the_first_submission_not_the_last_edit() {
     let mut bot = free_text_bot(false);
     bot.say("alice", "/today");
