@@ -121,6 +121,25 @@ enum BankCmd {
 
 #[derive(Subcommand)]
 enum DbCmd {
+    /// Check a database without writing to it: integrity, foreign keys, schema version, outbox, row counts
+    /// (exit 1 on a problem).
+    Check {
+        /// SQLite file (default: database.path from the configuration).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the pending schema migrations (start-up does this too); with --dry-run, only list them.
+    Migrate {
+        /// SQLite file (default: database.path from the configuration).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// List the pending migrations and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Copy the database to a file with SQLite's online backup.
     Backup {
         /// Destination file.
@@ -270,6 +289,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => bank_import(&file, &topic, &out, force),
         Cmd::Db {
+            command: DbCmd::Check { db, json },
+        } => {
+            init_tracing(&settings, false);
+            let path = db.unwrap_or(settings.database_path.clone());
+            db_check(&path, json)
+        }
+        Cmd::Db {
+            command: DbCmd::Migrate { db, dry_run },
+        } => {
+            init_tracing(&settings, false);
+            let path = db.unwrap_or(settings.database_path.clone());
+            db_migrate(&path, dry_run)
+        }
+        Cmd::Db {
             command: DbCmd::Backup { out, db },
         } => {
             init_tracing(&settings, false);
@@ -293,6 +326,73 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn db_check(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    use drillbot::store::check;
+    anyhow::ensure!(
+        path.is_file(),
+        "no database at {}: nothing to check (check --db or database.path)",
+        path.display()
+    );
+    let report =
+        check::open_read_only(path).and_then(|conn| check::check(&conn, chrono::Utc::now()));
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            // A file too damaged to read is the problem the check looks for: report it, exit 1.
+            eprintln!(
+                "PROBLEM: {} cannot be read as a drillbot database: {e}",
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if json {
+        let mut value = serde_json::to_value(&report)?;
+        value["problems"] = serde_json::json!(report.problems());
+        println!("{value}");
+    } else {
+        print!("{}", check::render(&report));
+    }
+    Ok(if report.problems().is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn db_migrate(path: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+    use drillbot::store::check;
+    anyhow::ensure!(
+        path.is_file(),
+        "no database at {}: start drillbot once to create it (check --db or database.path)",
+        path.display()
+    );
+    let pending = check::pending_migrations(
+        &check::open_read_only(path).with_context(|| format!("cannot read {}", path.display()))?,
+    )?;
+    if pending.is_empty() {
+        println!("{} is up to date: no migrations to apply", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if dry_run {
+        println!(
+            "{} migration(s) would be applied to {}: {}",
+            pending.len(),
+            path.display(),
+            pending.join(", ")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    Store::open(path).with_context(|| format!("cannot migrate {}", path.display()))?;
+    println!(
+        "applied {} migration(s) to {}: {}",
+        pending.len(),
+        path.display(),
+        pending.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// How long a clean stop may take after the first shutdown signal: longer than Telegram's 10 s long poll (the

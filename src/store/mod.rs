@@ -8,6 +8,7 @@
 mod answers;
 mod boards;
 mod chats;
+pub mod check;
 mod outbox;
 mod rounds;
 

@@ -328,3 +328,144 @@ fn a_channel_stored_as_a_mention_by_an_older_drillbot_still_reads_as_its_id() {
         .unwrap();
     assert_eq!(stored, "77");
 }
+
+fn drillbot_db(args: &[&str], db: &std::path::Path) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .arg("db")
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn db_check_passes_a_sound_database_and_counts_its_rows() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    let (ok, out, err) = drillbot_db(&["check"], &bot.db_path);
+    assert!(ok, "{out}{err}");
+    for line in [
+        "integrity: ok",
+        "foreign keys: ok",
+        &format!("schema: version {0} (this drillbot: {0})", schema_version()),
+        "answers 1",
+        "rounds 1",
+        "no problems found",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let (ok, json, _) = drillbot_db(&["check", "--json"], &bot.db_path);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["rows"]["answers"], 1);
+    assert_eq!(v["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn db_check_fails_on_rows_that_point_at_nothing_and_names_them() {
+    let bot = TestBot::new();
+    bot.say("alice", "/today");
+    let q = bot.open_question().unwrap();
+    bot.say("alice", &format!("/answer {}", good_answer(&q.id)));
+    {
+        // What a hand edit or an old bug leaves behind: the round's row is gone, its answer is not.
+        let conn = Connection::open(&bot.db_path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM rounds;")
+            .unwrap();
+    }
+    let (ok, out, _) = drillbot_db(&["check"], &bot.db_path);
+    assert!(!ok, "{out}");
+    assert!(out.contains("PROBLEM"), "{out}");
+    assert!(out.contains("answers row"), "{out}");
+    assert!(out.contains("-> rounds"), "{out}");
+}
+
+#[test]
+fn db_check_fails_on_a_damaged_file_and_on_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.db");
+    drop(Store::open(&path).unwrap());
+    {
+        // Overwrite everything after the header page with noise.
+        use std::io::{Seek, SeekFrom, Write};
+        let len = std::fs::metadata(&path).unwrap().len();
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(4096)).unwrap();
+        f.write_all(&vec![0xA5; (len - 4096) as usize]).unwrap();
+    }
+    let (ok, out, err) = drillbot_db(&["check"], &dir.path().join("damaged.db"));
+    assert!(!ok, "{out}{err}");
+    assert!(format!("{out}{err}").contains("PROBLEM"), "{out}{err}");
+
+    let newer = dir.path().join("newer.db");
+    drop(Store::open(&newer).unwrap());
+    Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", schema_version() as i64 + 1)
+        .unwrap();
+    let (ok, out, _) = drillbot_db(&["check"], &newer);
+    assert!(!ok, "{out}");
+    assert!(out.contains("is newer than this drillbot"), "{out}");
+}
+
+#[test]
+fn db_migrate_dry_run_lists_pending_migrations_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        drillbot::store::migrations()
+            .to_version(&mut conn, 3)
+            .unwrap();
+    }
+    let version = || -> i64 {
+        Connection::open(&path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    let (ok, out, err) = drillbot_db(&["migrate", "--dry-run"], &path);
+    assert!(ok, "{err}");
+    let pending = schema_version() - 3;
+    assert!(
+        out.contains(&format!("{pending} migration(s) would be applied")),
+        "{out}"
+    );
+    assert!(out.contains("04-post-days"), "{out}");
+    assert!(!out.contains("03-outbox"), "{out}");
+    assert_eq!(version(), 3, "a dry run writes nothing");
+    // An older schema is not a problem for check: start-up migrates it.
+    let (ok, out, _) = drillbot_db(&["check"], &path);
+    assert!(ok, "{out}");
+    assert!(out.contains("to apply at start-up"), "{out}");
+    let (ok, out, err) = drillbot_db(&["migrate"], &path);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("applied {pending} migration(s)")),
+        "{out}"
+    );
+    assert_eq!(version() as usize, schema_version());
+    let (ok, out, _) = drillbot_db(&["migrate", "--dry-run"], &path);
+    assert!(ok && out.contains("up to date"), "{out}");
+}
+
+#[test]
+fn db_check_of_a_missing_file_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    for args in [&["check"][..], &["migrate", "--dry-run"][..]] {
+        let (ok, _, err) = drillbot_db(args, &missing);
+        assert!(!ok);
+        assert!(err.contains("no database at"), "{err}");
+        assert!(!missing.exists(), "no empty database was created");
+    }
+}
