@@ -169,11 +169,14 @@ fn init_tracing(settings: &Settings, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(io::stderr().is_terminal())
-        .with_writer(io::stderr)
-        .init();
+        .with_writer(io::stderr);
+    if settings.log_json {
+        fmt.json().init();
+    } else {
+        fmt.with_ansi(io::stderr().is_terminal()).init();
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -99,6 +99,12 @@ struct RawPlatform {
 #[serde(deny_unknown_fields)]
 struct RawLog {
     level: String,
+    #[serde(default = "text_format")]
+    format: String,
+}
+
+fn text_format() -> String {
+    "text".into()
 }
 
 /// A secret (a bot token): never printed, not even by `{:?}`.
@@ -214,6 +220,8 @@ pub struct Settings {
     pub telegram_webhook: Option<TelegramWebhook>,
     /// tracing filter.
     pub log_level: String,
+    /// Logs as one JSON object per line instead of text.
+    pub log_json: bool,
 }
 
 fn platform(raw: &RawPlatform, section: &'static str) -> Result<PlatformSettings, SettingsError> {
@@ -402,6 +410,16 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
         discord: platform(&raw.discord, "discord")?,
         discord_options: discord_options(&raw.discord)?,
         telegram_webhook: telegram_webhook(&raw.telegram)?,
+        log_json: match raw.log.format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(invalid(
+                    "log.format",
+                    format!("\"{other}\" is not a log format: use \"text\" or \"json\""),
+                ));
+            }
+        },
         log_level: raw.log.level,
     })
 }

@@ -517,6 +517,44 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
     );
 }
 
+#[tokio::test]
+async fn with_log_format_json_every_log_line_is_one_json_object_without_the_token() {
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
+        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
+        .env("DRILLBOT__LOG__FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if !api.calls_of("getupdates").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (ok, log) = crate::harness::terminate(child).await;
+    assert!(ok, "{log}");
+    assert!(!log.contains("VERY-SECRET-TOKEN"), "the token leaked");
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["level"].is_string()), "{log}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "stopped cleanly; database closed"),
+        "{log}"
+    );
+}
+
 #[test]
 fn telegram_run_without_any_token_says_what_to_set() {
     let dir = tempfile::tempdir().unwrap();
