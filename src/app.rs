@@ -2,6 +2,8 @@
 //! shutdown signal. On shutdown the loops stop taking new work, messages claimed but not confirmed go back to
 //! the outbox, and the caller drops the engine, which closes the database.
 
+pub mod http;
+
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -54,6 +56,23 @@ pub async fn run(
     }
     let clock = Clock::system();
     let mut tasks = JoinSet::new();
+    if let Some(listen) = settings.http_listen {
+        let platforms = [
+            settings.telegram.token.as_ref().map(|_| "telegram"),
+            settings.discord.token.as_ref().map(|_| "discord"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let server = http::serve(
+            listen,
+            Arc::clone(&engine),
+            platforms,
+            stopped(shutdown.clone()),
+        )
+        .await?;
+        tasks.spawn(server);
+    }
     let scheduler = run_scheduler(Arc::clone(&engine), clock, stopped(shutdown.clone()));
     tasks.spawn(async move {
         scheduler.await;

@@ -7,8 +7,9 @@
 //! import that points up or sideways):
 //!
 //! 1. [`vocab`] (the shared vocabulary: language, chat settings, weekdays, limits, ratings, periods, verdicts),
-//!    [`message`] (platform-neutral incoming messages and replies) and [`markup`] (the replies' light
-//!    Markdown, and escaping user text so it is never read as markup).
+//!    [`message`] (platform-neutral incoming messages and replies), [`markup`] (the replies' light
+//!    Markdown, and escaping user text so it is never read as markup) and [`metrics`] (what the running bot
+//!    counts, for `/metrics`).
 //! 2. [`command`] (text into a [`command::Command`]; unknown and malformed input are values), [`bank`] (the
 //!    question bank in `content/`, its loader and `bank check`), [`schedule`] (post and reveal decisions in a
 //!    chat's time zone from a given `now`).
@@ -38,6 +39,7 @@ pub mod i18n;
 pub mod importer;
 pub mod markup;
 pub mod message;
+pub mod metrics;
 pub mod schedule;
 pub mod settings;
 pub mod store;

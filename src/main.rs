@@ -59,6 +59,9 @@ enum Cmd {
         #[command(subcommand)]
         command: DbCmd,
     },
+    /// Ask the running bot's /healthz (on http.listen) and exit 0 when it is healthy: for container
+    /// health checks, where no HTTP client is installed.
+    Healthcheck,
 }
 
 #[derive(Subcommand)]
@@ -291,6 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     force,
                 },
         } => bank_import(&file, &topic, &out, force),
+        Cmd::Healthcheck => healthcheck(&settings),
         Cmd::Db {
             command: DbCmd::Check { db, json },
         } => {
@@ -329,6 +333,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
+    use std::io::{Read, Write};
+    let Some(addr) = settings.http_listen else {
+        anyhow::bail!("http.listen is not set: the bot serves no /healthz to ask");
+    };
+    // A bot listening on every interface is asked on loopback.
+    let addr = if addr.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let timeout = std::time::Duration::from_secs(5);
+    let mut tcp = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("nothing answers on {addr}"))?;
+    tcp.set_read_timeout(Some(timeout))?;
+    write!(
+        tcp,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    tcp.read_to_string(&mut raw)
+        .with_context(|| format!("no answer from {addr}"))?;
+    let healthy = raw.starts_with("HTTP/1.1 200");
+    println!(
+        "{}",
+        raw.split_once("\r\n\r\n").map_or(raw.as_str(), |(_, b)| b)
+    );
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn db_check(path: &Path, json: bool) -> anyhow::Result<ExitCode> {

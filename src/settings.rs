@@ -43,6 +43,15 @@ struct Raw {
     telegram: RawPlatform,
     discord: RawPlatform,
     log: RawLog,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    #[serde(default)]
+    listen: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +231,8 @@ pub struct Settings {
     pub log_level: String,
     /// Logs as one JSON object per line instead of text.
     pub log_json: bool,
+    /// Where to serve `/healthz` and `/metrics` (off when `None`).
+    pub http_listen: Option<std::net::SocketAddr>,
 }
 
 fn platform(raw: &RawPlatform, section: &'static str) -> Result<PlatformSettings, SettingsError> {
@@ -421,6 +432,15 @@ fn validate(raw: Raw) -> Result<Settings, SettingsError> {
             }
         },
         log_level: raw.log.level,
+        http_listen: match raw.http.listen.trim() {
+            "" => None,
+            l => Some(l.parse().map_err(|_| {
+                invalid(
+                    "http.listen",
+                    format!("\"{l}\" is not an address to listen on, e.g. 127.0.0.1:9184"),
+                )
+            })?),
+        },
     })
 }
 

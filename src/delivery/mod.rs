@@ -390,6 +390,14 @@ impl<T: Transport> Delivery<T> {
     ) -> Result<(), StoreError> {
         let key = &item.outgoing.chat.id;
         let id = item.id;
+        let kind = match &error {
+            SendError::RateLimited { .. } => "rate_limited",
+            SendError::ChatMoved { .. } => "moved",
+            SendError::Transient(_) => "transient",
+            SendError::Rejected(_) => "rejected",
+            SendError::Permanent(_) => "permanent",
+        };
+        crate::metrics::metrics().send_error(item.outgoing.chat.platform.key(), kind);
         match error {
             SendError::RateLimited {
                 retry_after,

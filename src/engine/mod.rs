@@ -249,6 +249,7 @@ impl Engine {
         if command == Command::NotACommand {
             return Vec::new();
         }
+        crate::metrics::metrics().update(msg.chat.platform.key());
         let ctx = match self.context(msg, now) {
             Ok(ctx) => ctx,
             Err(e) => {

@@ -180,6 +180,7 @@ impl Engine {
             return Ok(None);
         };
         tracing::info!(chat = chat.id, round = round.id, question = %round.question_id, "posted the question of the day");
+        crate::metrics::metrics().round_posted();
         Ok(queued)
     }
 
@@ -227,7 +228,10 @@ impl Engine {
             };
             grading::grade_choice(q, &picks)
         } else {
-            self.grader.grade(q, text, self.limits.min_answer_chars)
+            let started = std::time::Instant::now();
+            let grade = self.grader.grade(q, text, self.limits.min_answer_chars);
+            crate::metrics::metrics().graded(started.elapsed());
+            grade
         };
         let outcome = self.store.save_answer(&NewAnswer {
             round_id: round.id,
@@ -249,7 +253,10 @@ impl Engine {
             SaveOutcome::Saved {
                 replaced,
                 after_peek,
-            } => (replaced, after_peek),
+            } => {
+                crate::metrics::metrics().answer_recorded();
+                (replaced, after_peek)
+            }
             SaveOutcome::RoundClosed => return Err(Failure::user(Msg::NoOpenRound)),
             SaveOutcome::AlreadyAnswered { earlier } => {
                 return Err(Failure::user(Msg::ChoiceFinal { chosen: earlier }));
@@ -352,6 +359,7 @@ impl Engine {
             return Ok(None);
         };
         tracing::info!(chat = chat.id, round = round.id, answers, "revealed");
+        crate::metrics::metrics().round_revealed();
         Ok(Some(reply))
     }
 

@@ -201,6 +201,21 @@ impl Store {
         Ok(())
     }
 
+    /// Messages not yet sent (pending or being sent), and the age in seconds of the oldest of them.
+    pub fn outbox_backlog(&self, now: DateTime<Utc>) -> StoreResult<(i64, Option<i64>)> {
+        let conn = self.read();
+        Ok(conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?.map(|t| (ts(now) - t).max(0)),
+                ))
+            },
+        )?)
+    }
+
     /// Rows by state.
     pub fn outbox_counts(&self) -> StoreResult<OutboxCounts> {
         let conn = self.read();

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Layers, lowest first. Modules in one layer do not use each other.
 const LAYERS: &[&[&str]] = &[
-    &["vocab", "message", "markup"],
+    &["vocab", "message", "markup", "metrics"],
     &["command", "bank", "schedule"],
     &["i18n", "grading", "store", "importer"],
     &["engine"],

@@ -12,7 +12,7 @@ use drillbot::delivery::{Clock, Delivery, Pacing};
 use drillbot::message::{ChatRef, Outgoing, Platform, Reply, ReplyKind};
 use serde_json::{Value, json};
 
-use crate::harness::TestBot;
+use crate::harness::{TestBot, free_port, http_get};
 
 /// A fake Bot API on 127.0.0.1:0: serves `getUpdates` from a queue, answers `getMe`, `getChatMember`
 /// (creator for the admins), scripted answers for `sendMessage` (then success), `true` for anything else, and
@@ -553,6 +553,86 @@ async fn with_log_format_json_every_log_line_is_one_json_object_without_the_toke
             .any(|l| l["fields"]["message"] == "stopped cleanly; database closed"),
         "{log}"
     );
+}
+
+#[tokio::test]
+async fn healthz_and_metrics_report_the_running_bot() {
+    let (api, url) = FakeBotApi::start(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let listen = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+        .args(["run", "--db"])
+        .arg(dir.path().join("run.db"))
+        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
+        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
+        .env("DRILLBOT__HTTP__LISTEN", listen.to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut health = None;
+    for _ in 0..500 {
+        health = http_get(listen, "/healthz").await;
+        if matches!(health, Some((200, _))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, body) = health.expect("/healthz answers");
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["platforms"], json!(["telegram"]));
+    api.push(message(-100123, (1, "alice"), "/today", None), 1)
+        .await;
+    let (status, text) = http_get(listen, "/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    for line in [
+        "drillbot_platform_connected{platform=\"telegram\"} 1",
+        "drillbot_updates_total{platform=\"telegram\"} 1",
+        "drillbot_outbox_pending ",
+        "# EOF",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    // The container health check asks the same endpoint.
+    let check = |listen: std::net::SocketAddr| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .arg("healthcheck")
+            .env("DRILLBOT__HTTP__LISTEN", listen.to_string())
+            .output()
+            .unwrap()
+    };
+    let out = check(listen);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"status\":\"ok\""));
+    let out = check(free_port());
+    assert!(!out.status.success(), "nothing listens there: {out:?}");
+    let (ok, log) = crate::harness::terminate(child).await;
+    assert!(ok, "{log}");
+}
+
+#[tokio::test]
+async fn healthz_is_503_with_the_reason_while_a_platform_is_not_connected() {
+    let bot = TestBot::new();
+    let listen = free_port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        drillbot::app::http::serve(listen, bot.engine.clone(), vec!["nowhere"], async move {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    let served = tokio::spawn(server);
+    let (status, body) = http_get(listen, "/healthz").await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "unavailable");
+    assert_eq!(v["reasons"], json!(["nowhere is not connected"]));
+    // The port is taken now: a second server says so instead of failing later.
+    let taken = drillbot::app::http::serve(listen, bot.engine.clone(), vec![], async {}).await;
+    assert!(taken.err().unwrap().to_string().contains("http.listen"));
+    let _ = stop.send(());
+    served.await.unwrap().unwrap();
 }
 
 #[test]

@@ -42,6 +42,13 @@ async fn on_event(ctx: &serenity::Context, event: &FullEvent, data: &Data) -> Re
         FullEvent::InteractionCreate {
             interaction: Interaction::Modal(submit),
         } => data.handler.on_modal(&ctx.http, submit).await,
+        FullEvent::Ready { .. } | FullEvent::Resume { .. } => {
+            crate::metrics::metrics().set_connected("discord", true);
+        }
+        FullEvent::ShardStageUpdate { event } => {
+            let up = event.new == serenity::ConnectionStage::Connected;
+            crate::metrics::metrics().set_connected("discord", up);
+        }
         FullEvent::GuildCreate { guild, .. } => {
             introduce(
                 &ctx.http,
@@ -269,7 +276,7 @@ impl DiscordAdapter {
                 Shards::Fixed(n) => self.client.start_shards(n).await,
             }
         };
-        tokio::select! {
+        let ended = tokio::select! {
             ended = start => ended,
             () = shutdown => {
                 if tokio::time::timeout(SHARD_SHUTDOWN, shards.shutdown_all()).await.is_err() {
@@ -277,6 +284,8 @@ impl DiscordAdapter {
                 }
                 Ok(())
             }
-        }
+        };
+        crate::metrics::metrics().set_connected("discord", false);
+        ended
     }
 }

@@ -143,6 +143,19 @@ impl TelegramAdapter {
                 }
             }
         });
+        // getMe answered when the adapter connected; the dispatcher retries failed polls by itself, so the
+        // connection counts as up from here until the dispatcher stops.
+        crate::metrics::metrics().set_connected("telegram", true);
+        let dispatched = self.dispatch(&mut dispatcher, webhook).await;
+        crate::metrics::metrics().set_connected("telegram", false);
+        dispatched
+    }
+
+    async fn dispatch(
+        &self,
+        dispatcher: &mut Dispatcher<teloxide::Bot, RequestError, teloxide::dispatching::DefaultKey>,
+        webhook: Option<TelegramWebhook>,
+    ) -> anyhow::Result<()> {
         match webhook {
             None => dispatcher.dispatch().await,
             Some(hook) => {
