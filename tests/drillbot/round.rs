@@ -7,6 +7,16 @@ use drillbot::store::{NewAnswer, RoundRecord, SaveOutcome, Settled, Settlement};
 use crate::harness::{TestBot, all_private_to, good_answer, partial_answer, public, shown};
 
 /// A bot whose rounds draw only free-text questions.
+/// A bot whose open round asks `alpha-handshake` (skipped to, since the first pick is random).
+fn handshake_round() -> TestBot {
+    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
+    bot.say("alice", "/today");
+    while bot.open_question().unwrap().id != "alpha-handshake" {
+        bot.admin("/skip");
+    }
+    bot
+}
+
 fn free_text_bot(show_answers: bool) -> TestBot {
     TestBot::with(|d| {
         d.topics = vec!["beta".into()];
@@ -333,13 +343,7 @@ fn simultaneous_picks_of_a_multiple_choice_question_count_once() {
 
 #[test]
 fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothing() {
-    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
-    bot.say("alice", "/today");
-    let mut q = bot.open_question().unwrap();
-    while q.id != "alpha-handshake" {
-        bot.admin("/skip");
-        q = bot.open_question().unwrap();
-    }
+    let bot = handshake_round();
     bot.say(
         "alice",
         "/answer 客户端发 SYN，服务端回 SYN+ACK，客户端再回 ACK；双方的序列号都是从 0 开始的，\
@@ -369,20 +373,14 @@ fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothi
 
 #[test]
 fn an_answer_to_another_question_earns_nothing_and_the_reveal_says_why() {
-    let bot = TestBot::with(|d| d.topics = vec!["alpha".into()]);
-    bot.say("alice", "/today");
-    let mut q = bot.open_question().unwrap();
-    while q.id != "alpha-handshake" {
-        bot.admin("/skip");
-        q = bot.open_question().unwrap();
-    }
+    let bot = handshake_round();
     // A sound TIME_WAIT answer that happens to name the handshake question's "旧连接".
     bot.say(
         "alice",
         "/answer 主动关闭的一方发出最后一个 ACK 后进入 TIME_WAIT，要等 2MSL 才关闭：最后的 ACK 丢了，\
          对方会重发 FIN，自己还能再回 ACK；等待也让旧连接迟到的报文在网络里过期，不会混进同一个端口上的新连接。",
     );
-    bot.say("bob", &format!("/answer {}", good_answer(&q.id)));
+    bot.say("bob", &format!("/answer {}", good_answer("alpha-handshake")));
     let reveal = bot.admin("/reveal");
     let text = &reveal[0].text;
     assert_eq!(

@@ -486,8 +486,12 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
     assert_eq!(texts[1], "乙".repeat(3000));
 }
 
-#[tokio::test]
-async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
+/// `drillbot run` against a fake Bot API with a Telegram token and `env`, returned once it is polling (its
+/// signal handler is in place by then: a fixed sleep was too short on a loaded machine, and the process died
+/// of the signal instead of stopping cleanly).
+async fn polling_run(
+    env: &[(&str, String)],
+) -> (FakeBotApi, tempfile::TempDir, std::process::Child) {
     let (api, url) = FakeBotApi::start(vec![]).await;
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
@@ -495,12 +499,10 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
         .arg(dir.path().join("run.db"))
         .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
         .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
-        .env("RUST_LOG", "debug")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Signal only once the bot is polling (its signal handler is in place by then): a fixed sleep was too short
-    // on a loaded machine, and the process died of the signal instead of stopping cleanly.
     for _ in 0..500 {
         if !api.calls_of("getupdates").is_empty() {
             break;
@@ -508,6 +510,12 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
+    (api, dir, child)
+}
+
+#[tokio::test]
+async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
+    let (_api, _dir, child) = polling_run(&[("RUST_LOG", "debug".into())]).await;
     let (ok, log) = crate::harness::terminate(child).await;
     assert!(ok, "{log}");
     assert!(log.contains("stopped cleanly"), "{log}");
@@ -519,25 +527,11 @@ async fn telegram_run_stops_cleanly_on_sigterm_and_never_logs_the_token() {
 
 #[tokio::test]
 async fn with_log_format_json_every_log_line_is_one_json_object_without_the_token() {
-    let (api, url) = FakeBotApi::start(vec![]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.path().join("run.db"))
-        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
-        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
-        .env("DRILLBOT__LOG__FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    for _ in 0..500 {
-        if !api.calls_of("getupdates").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_api, _dir, child) = polling_run(&[
+        ("DRILLBOT__LOG__FORMAT", "json".into()),
+        ("RUST_LOG", "debug".into()),
+    ])
+    .await;
     let (ok, log) = crate::harness::terminate(child).await;
     assert!(ok, "{log}");
     assert!(!log.contains("VERY-SECRET-TOKEN"), "the token leaked");
@@ -557,18 +551,8 @@ async fn with_log_format_json_every_log_line_is_one_json_object_without_the_toke
 
 #[tokio::test]
 async fn healthz_and_metrics_report_the_running_bot() {
-    let (api, url) = FakeBotApi::start(vec![]).await;
-    let dir = tempfile::tempdir().unwrap();
     let listen = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.path().join("run.db"))
-        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
-        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
-        .env("DRILLBOT__HTTP__LISTEN", listen.to_string())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (api, _dir, child) = polling_run(&[("DRILLBOT__HTTP__LISTEN", listen.to_string())]).await;
     let mut health = None;
     for _ in 0..500 {
         health = http_get(listen, "/healthz").await;
