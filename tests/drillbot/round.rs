@@ -380,7 +380,10 @@ fn an_answer_to_another_question_earns_nothing_and_the_reveal_says_why() {
         "/answer 主动关闭的一方发出最后一个 ACK 后进入 TIME_WAIT，要等 2MSL 才关闭：最后的 ACK 丢了，\
          对方会重发 FIN，自己还能再回 ACK；等待也让旧连接迟到的报文在网络里过期，不会混进同一个端口上的新连接。",
     );
-    bot.say("bob", &format!("/answer {}", good_answer("alpha-handshake")));
+    bot.say(
+        "bob",
+        &format!("/answer {}", good_answer("alpha-handshake")),
+    );
     let reveal = bot.admin("/reveal");
     let text = &reveal[0].text;
     assert_eq!(
