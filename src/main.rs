@@ -295,42 +295,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => bank_import(&file, &topic, &out, force),
         Cmd::Healthcheck => healthcheck(&settings),
-        Cmd::Db {
-            command: DbCmd::Check { db, json },
-        } => {
+        Cmd::Db { command } => {
             init_tracing(&settings, false);
-            let path = db.unwrap_or(settings.database_path.clone());
-            db_check(&path, json)
-        }
-        Cmd::Db {
-            command: DbCmd::Migrate { db, dry_run },
-        } => {
-            init_tracing(&settings, false);
-            let path = db.unwrap_or(settings.database_path.clone());
-            db_migrate(&path, dry_run)
-        }
-        Cmd::Db {
-            command: DbCmd::Backup { out, db },
-        } => {
-            init_tracing(&settings, false);
-            let path = db.unwrap_or(settings.database_path.clone());
-            anyhow::ensure!(
-                path.is_file(),
-                "no database at {}: nothing to back up (check --db or database.path)",
-                path.display()
-            );
-            anyhow::ensure!(
-                !out.exists(),
-                "{} already exists: choose a new file name",
-                out.display()
-            );
-            let store =
-                Store::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-            store
-                .backup(&out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("backed up {} to {}", path.display(), out.display());
-            Ok(ExitCode::SUCCESS)
+            let path = |db: Option<PathBuf>| db.unwrap_or(settings.database_path.clone());
+            match command {
+                DbCmd::Check { db, json } => db_check(&path(db), json),
+                DbCmd::Migrate { db, dry_run } => db_migrate(&path(db), dry_run),
+                DbCmd::Backup { out, db } => db_backup(&path(db), &out),
+            }
         }
     }
 }
@@ -367,6 +339,25 @@ fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn db_backup(path: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        path.is_file(),
+        "no database at {}: nothing to back up (check --db or database.path)",
+        path.display()
+    );
+    anyhow::ensure!(
+        !out.exists(),
+        "{} already exists: choose a new file name",
+        out.display()
+    );
+    let store = Store::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    store
+        .backup(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("backed up {} to {}", path.display(), out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn db_check(path: &Path, json: bool) -> anyhow::Result<ExitCode> {

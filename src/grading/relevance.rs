@@ -26,6 +26,8 @@ const COMMON_SHARE: f32 = 1.0 / 3.0;
 #[derive(Debug, Default)]
 pub struct Relevance {
     ids: Vec<String>,
+    /// Question id -> its document.
+    index_of: FxHashMap<String, u32>,
     /// Token -> its inverse document frequency and its run in `postings`.
     terms: FxHashMap<u64, Term>,
     /// (document, the token's weight in the document's unit vector), grouped by token.
@@ -149,6 +151,11 @@ impl Relevance {
             postings.extend(list);
         }
         Relevance {
+            index_of: ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i as u32))
+                .collect(),
             ids,
             terms,
             postings,
@@ -158,7 +165,7 @@ impl Relevance {
     /// The question that a normalised answer text reads as answering, when it is not `own` and matches
     /// [`CLOSER_RATIO`] times better than `own` does. `None` when `own` is not indexed.
     pub fn closer_than(&self, own: &str, text: &str) -> Option<&str> {
-        let own = self.ids.iter().position(|id| id == own)?;
+        let own = *self.index_of.get(own)? as usize;
         let mut dots = vec![0.0f32; self.ids.len()];
         for (t, c) in counts(text) {
             let Some(term) = self.terms.get(&t) else {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
-use super::{MIGRATIONS_DIR, StoreResult, ts};
+use super::{MIGRATIONS_DIR, StoreResult};
 
 /// What `db check` found.
 #[derive(Debug, Serialize)]
@@ -131,12 +131,7 @@ pub fn check(conn: &Connection, now: DateTime<Utc>) -> StoreResult<DbReport> {
             .prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<BTreeMap<_, _>, _>>()?;
-        let oldest: Option<i64> = conn.query_row(
-            "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')",
-            [],
-            |r| r.get(0),
-        )?;
-        (outbox, oldest.map(|t| (ts(now) - t).max(0)))
+        (outbox, super::outbox::backlog(conn, now)?.1)
     } else {
         (BTreeMap::new(), None)
     };

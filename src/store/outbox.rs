@@ -34,6 +34,21 @@ pub struct OutboxCounts {
     pub failed: i64,
 }
 
+/// Messages not yet sent (pending or being sent), and the age in seconds of the oldest of them, on any
+/// connection (`db check` reads a file it opened read-only).
+pub(super) fn backlog(conn: &Connection, now: DateTime<Utc>) -> StoreResult<(i64, Option<i64>)> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')",
+        [],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?.map(|t| (ts(now) - t).max(0)),
+            ))
+        },
+    )?)
+}
+
 /// Writes an outbox row inside an open transaction. A second row for the same round and kind is ignored.
 pub(super) fn enqueue_in(
     conn: &Connection,
@@ -203,17 +218,7 @@ impl Store {
 
     /// Messages not yet sent (pending or being sent), and the age in seconds of the oldest of them.
     pub fn outbox_backlog(&self, now: DateTime<Utc>) -> StoreResult<(i64, Option<i64>)> {
-        let conn = self.read();
-        Ok(conn.query_row(
-            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending')",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?.map(|t| (ts(now) - t).max(0)),
-                ))
-            },
-        )?)
+        backlog(&self.read(), now)
     }
 
     /// Rows by state.
