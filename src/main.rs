@@ -708,20 +708,27 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         .read_to_string(&mut answer)
         .context("reading the answer from standard input (it must be UTF-8)")?;
     let answer = answer.trim();
-    let (verdict, score, covered, contradicted, reads_as) = if q.is_choice() {
+    let g = if q.is_choice() {
         match grading::parse_choice(q, answer) {
-            Some(picks) => {
-                let g = grading::grade_choice(q, &picks);
-                (g.verdict, g.score, Vec::new(), Vec::new(), None)
-            }
+            Some(picks) => grading::Grade {
+                covered: Vec::new(),
+                ..grading::grade_choice(q, &picks)
+            },
             None => {
                 anyhow::bail!("\"{id}\" is multiple choice: answer with letters such as B or A,C")
             }
         }
     } else {
-        let g = Grader::new(bank).grade(q, answer, settings.limits.min_answer_chars);
-        (g.verdict, g.score, g.covered, g.contradicted, g.reads_as)
+        Grader::new(bank).grade(q, answer, settings.limits.min_answer_chars)
     };
+    let grading::Grade {
+        score,
+        covered,
+        contradicted,
+        verdict,
+        reads_as,
+        cap,
+    } = g;
     let text_of = |i: &usize| q.points[*i].text.clone();
     let missed: Vec<String> = (0..q.points.len())
         .filter(|i| !covered.contains(i) && !contradicted.iter().any(|c| c.point == *i))
@@ -743,6 +750,10 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
             "missed": missed,
             "contradicted": contradicted,
             "term_list": grading::lint::is_term_list(answer),
+            "cap": cap.map(|c| match c {
+                grading::Cap::Short(max) => serde_json::json!({"kind": "short", "max": max}),
+                grading::Cap::TermList(max) => serde_json::json!({"kind": "term_list", "max": max}),
+            }),
         });
         println!("{out}");
     } else {
@@ -750,8 +761,17 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
         if let Some(other) = &reads_as {
             println!("reads as an answer to {other}");
         }
-        if !q.is_choice() && grading::lint::is_term_list(answer) {
-            println!("read as a bare list of terms: at most 20");
+        match cap {
+            Some(grading::Cap::Short(max)) => {
+                println!(
+                    "too little explanation for {} points: at most {max}",
+                    q.points.len()
+                )
+            }
+            Some(grading::Cap::TermList(max)) => {
+                println!("read as a bare list of terms: at most {max}")
+            }
+            None => {}
         }
         for c in &covered {
             println!("  ✓ {c}");

@@ -97,6 +97,7 @@ pub(crate) mod samples {
                 score: 50,
                 points: 10,
                 verdict: VerdictView::Graded,
+                cap: None,
                 covered: vec!["同步序列号".into()],
                 missed: Vec::new(),
                 contradicted: vec![Contradicted {

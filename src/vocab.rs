@@ -142,6 +142,15 @@ pub enum Period {
     All,
 }
 
+/// Why a score is lower than its covered points are worth (the reveal says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// Too little explanation for the question's points: at most this score.
+    Short(u8),
+    /// A bare list of terms: at most this score.
+    TermList(u8),
+}
+
 /// Why an answer scored what it did. Stored in the database by [`Verdict::key`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

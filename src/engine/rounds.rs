@@ -427,12 +427,14 @@ impl Engine {
                             (c, m)
                         })
                 };
-                // The grader is deterministic: grading the text again names the myths it stated.
-                let contradicted = if q.is_choice() || s.verdict != Verdict::Graded {
-                    Vec::new()
-                } else {
-                    self.grader
-                        .grade(q, &a.body, self.limits.min_answer_chars)
+                // The grader is deterministic: grading the text again names the myths it stated and
+                // the cap that held its score down.
+                let regrade = (!q.is_choice() && s.verdict == Verdict::Graded)
+                    .then(|| self.grader.grade(q, &a.body, self.limits.min_answer_chars));
+                let cap = regrade.as_ref().and_then(|g| g.cap);
+                let contradicted = match regrade {
+                    None => Vec::new(),
+                    Some(g) => g
                         .contradicted
                         .into_iter()
                         .map(|c| Contradicted {
@@ -440,10 +442,11 @@ impl Engine {
                             denied: c.denied,
                             point: q.points[c.point].text.clone(),
                         })
-                        .collect()
+                        .collect(),
                 };
                 ResultLine {
                     contradicted,
+                    cap,
                     name: a.user_name.clone(),
                     score: s.score,
                     points: s.points,

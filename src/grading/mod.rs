@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashSet;
 
 use crate::bank::{Bank, Question};
-pub use crate::vocab::Verdict;
+pub use crate::vocab::{Cap, Verdict};
 use aho_corasick::AhoCorasick;
 use copy::Shingles;
 use negation::{Scope, scopes, units_of};
@@ -61,10 +61,15 @@ pub struct Grade {
     pub verdict: Verdict,
     /// When the verdict is [`Verdict::OffTopic`]: the question the answer reads as answering.
     pub reads_as: Option<String>,
+    /// A cap that lowered the score below what the covered points are worth, if any.
+    pub cap: Option<Cap>,
 }
 
-/// Text that is this many units long (a Chinese character 1, an English word about 2), not counting what
-/// repeats or restates the question, can earn full marks; shorter text is capped in proportion.
+/// Text that is this many units long per key point (a Chinese character 1, an English word about 2), not
+/// counting what repeats or restates the question, can earn full marks; shorter text is capped in proportion.
+/// A point is a statement with its reason, not a term: covering five points in fifty characters is a list.
+const FULL_UNITS_PER_POINT: f32 = 20.0;
+/// ... but never less than this many units for the whole answer.
 const FULL_LENGTH_UNITS: f32 = 60.0;
 /// A bare list of terms earns at most this.
 const TERM_LIST_CAP: u8 = 20;
@@ -569,10 +574,16 @@ impl Prepared {
         } else {
             0
         };
-        let length_cap = (100.0 * own / FULL_LENGTH_UNITS).round().min(100.0) as u8;
-        score = score.min(length_cap);
-        if reading.is_term_list() {
-            score = score.min(TERM_LIST_CAP);
+        let full = FULL_LENGTH_UNITS.max(FULL_UNITS_PER_POINT * self.points.len() as f32);
+        let length_cap = (100.0 * own / full).round().min(100.0) as u8;
+        let mut cap = None;
+        if score > length_cap {
+            score = length_cap;
+            cap = Some(Cap::Short(length_cap));
+        }
+        if reading.is_term_list() && score > TERM_LIST_CAP {
+            score = TERM_LIST_CAP;
+            cap = Some(Cap::TermList(TERM_LIST_CAP));
         }
         // Only an answer that would earn something is compared with the rest of the bank.
         let reads_as = (score > 0)
@@ -582,6 +593,7 @@ impl Prepared {
         if reads_as.is_some() {
             verdict = Verdict::OffTopic;
             score = 0;
+            cap = None;
         }
         Grade {
             score,
@@ -589,6 +601,7 @@ impl Prepared {
             contradicted,
             verdict,
             reads_as,
+            cap,
         }
     }
 }
@@ -750,6 +763,7 @@ pub fn grade_choice(q: &Question, picks: &[usize]) -> Grade {
             Verdict::ChoiceWrong
         },
         reads_as: None,
+        cap: None,
     }
 }
 
@@ -981,6 +995,36 @@ mod tests {
         );
         assert_eq!(list.covered, vec![0, 1, 2]);
         assert!(list.score <= TERM_LIST_CAP, "{list:?}");
+    }
+
+    #[test]
+    fn full_marks_need_explanation_in_proportion_to_the_points() {
+        let mut q = question();
+        assert_eq!(grade_text(&q, FULL, 10).score, 100, "three points explained");
+        q.points.push(point("超时重传", 1, &["超时重传"]));
+        q.points.push(point("半连接队列", 1, &["半连接队列"]));
+        q.points.push(point("全连接队列", 1, &["全连接队列"]));
+        let six = format!("{FULL}另外要有超时重传、半连接队列和全连接队列。");
+        let g = grade_text(&q, &six, 10);
+        assert_eq!(g.covered.len(), 6, "{g:?}");
+        let Some(Cap::Short(max)) = g.cap else {
+            panic!("six points named in a hundred characters are capped: {g:?}")
+        };
+        assert_eq!(g.score, max);
+        assert!((60..100).contains(&max), "{g:?}");
+        let explained = format!(
+            "{six}第一次握手时客户端带上自己的初始序列号，第二次服务端确认它并带上自己的，第三次客户端确认，\
+             双方都知道对方从哪个编号开始；服务端收到 SYN 后把连接放进半连接队列，丢了 SYN+ACK 就超时重传，\
+             收到最后的 ACK 才挪进全连接队列等 accept 取走；旧的 SYN 因为序列号对不上会被客户端用 RST 拒掉。"
+        );
+        let g = grade_text(&q, &explained, 10);
+        assert_eq!((g.score, g.cap), (100, None), "{g:?}");
+        let list = grade_text(
+            &question(),
+            "关键词：三次握手、SYN、ACK、ISN、序列号、历史连接、半连接队列",
+            10,
+        );
+        assert_eq!(list.cap, Some(Cap::TermList(TERM_LIST_CAP)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::{Msg, QuestionView, ResultLine, VerdictView, one_decimal};
 use crate::command::{CommandName, Period, Problem, Rating};
+use crate::vocab::Cap;
 use std::fmt::Write;
 
 pub(super) fn rating_label(rating: Rating) -> &'static str {
@@ -140,6 +141,15 @@ fn result_line(s: &mut String, r: &ResultLine) {
         r.points,
         verdict(r.verdict)
     );
+    match r.cap {
+        Some(Cap::Short(max)) => {
+            let _ = write!(s, " (too little explanation: at most {max})");
+        }
+        Some(Cap::TermList(max)) => {
+            let _ = write!(s, " (a bare list of terms: at most {max})");
+        }
+        None => {}
+    }
     if !r.covered.is_empty() {
         let _ = write!(s, "\n  ✓ {}", r.covered.join("; "));
     }

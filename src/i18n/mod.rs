@@ -79,6 +79,8 @@ pub struct ResultLine {
     pub points: i64,
     /// Why the score is what it is.
     pub verdict: VerdictView,
+    /// A cap that lowered the score below what the covered points are worth.
+    pub cap: Option<crate::vocab::Cap>,
     /// Texts of covered key points.
     pub covered: Vec<String>,
     /// Texts of missed key points.

@@ -2,6 +2,7 @@
 
 use super::{Msg, QuestionView, ResultLine, VerdictView, one_decimal};
 use crate::command::{CommandName, Period, Problem, Rating};
+use crate::vocab::Cap;
 use std::fmt::Write;
 
 pub(super) fn rating_label(rating: Rating) -> &'static str {
@@ -130,6 +131,15 @@ fn result_line(s: &mut String, r: &ResultLine) {
         r.points,
         verdict(r.verdict)
     );
+    match r.cap {
+        Some(Cap::Short(max)) => {
+            let _ = write!(s, "（解释偏少，要点说全了也最多 {max} 分）");
+        }
+        Some(Cap::TermList(max)) => {
+            let _ = write!(s, "（只列了术语，最多 {max} 分）");
+        }
+        None => {}
+    }
     if !r.covered.is_empty() {
         let _ = write!(s, "\n  ✓ {}", r.covered.join("；"));
     }

@@ -372,6 +372,33 @@ fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothi
 }
 
 #[test]
+fn the_reveal_says_when_too_little_explanation_held_a_score_down() {
+    let bot = handshake_round();
+    bot.say(
+        "carol",
+        "/answer 第三次握手后连接建立，要同步双方的序列号，也要防止历史连接。",
+    );
+    bot.say(
+        "dave",
+        "/answer 客户端先发 SYN，服务端回 SYN+ACK，客户端再回 ACK，第三次握手之后连接才算建立。\
+         这样双方都确认了对方的初始序列号，后面每个字节都按它编号确认；\
+         而且网络里滞留的历史连接请求到了，客户端会发现序列号不对并拒绝，不会误建连接。",
+    );
+    let reveal = bot.admin("/reveal");
+    let text = &reveal[0].text;
+    let (carol, _, verdict) = bot.result_of("carol").unwrap();
+    assert_eq!(verdict, "graded", "{text}");
+    assert!((1..100).contains(&carol), "{text}");
+    assert!(
+        text.contains(&format!("carol：{carol} 分"))
+            && text.contains(&format!("（解释偏少，要点说全了也最多 {carol} 分）")),
+        "{text}"
+    );
+    assert_eq!(bot.result_of("dave").unwrap().0, 100, "{text}");
+    assert_eq!(text.matches("解释偏少").count(), 1, "{text}");
+}
+
+#[test]
 fn an_answer_to_another_question_earns_nothing_and_the_reveal_says_why() {
     let bot = handshake_round();
     // A sound TIME_WAIT answer that happens to name the handshake question's "旧连接".
