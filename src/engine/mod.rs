@@ -25,6 +25,9 @@ enum Failure {
     User(Box<Msg>),
     /// Our side failed: log it for the operator, tell the user nothing was saved.
     Internal(String),
+    /// The disk holding the database (or its size limit) is full: log it for the operator, tell the user
+    /// plainly that nothing was saved and why.
+    StorageFull,
 }
 
 impl Failure {
@@ -35,7 +38,10 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        Failure::Internal(e.to_string())
+        match e {
+            StoreError::DiskFull => Failure::StorageFull,
+            e => Failure::Internal(e.to_string()),
+        }
     }
 }
 
@@ -250,15 +256,20 @@ impl Engine {
             return Vec::new();
         }
         crate::metrics::metrics().update(msg.chat.platform.key());
+        let answer = matches!(command, Command::Answer(_));
         let ctx = match self.context(msg, now) {
             Ok(ctx) => ctx,
             Err(e) => {
                 tracing::error!(error = %e, chat = %msg.chat.id, "cannot load chat or user");
-                let lang = self.defaults.language;
+                let lang = self.chat_language(&msg.chat);
+                let sorry = match e {
+                    StoreError::DiskFull => Msg::StorageFull { answer },
+                    _ => Msg::Internal,
+                };
                 return vec![Reply::to_user(
                     &msg.user,
                     ReplyKind::Refusal,
-                    lang.render(&Msg::Internal),
+                    lang.render(&sorry),
                 )];
             }
         };
@@ -275,6 +286,10 @@ impl Engine {
             Err(Failure::Internal(e)) => {
                 tracing::error!(error = %e, chat = %msg.chat.id, user = %msg.user.id, text_len = msg.text.len(), "command failed");
                 vec![ctx.to_user(ReplyKind::Refusal, &Msg::Internal)]
+            }
+            Err(Failure::StorageFull) => {
+                tracing::error!(error = %StoreError::DiskFull, chat = %msg.chat.id, user = %msg.user.id, "command failed");
+                vec![ctx.to_user(ReplyKind::Refusal, &Msg::StorageFull { answer })]
             }
         }
     }
@@ -352,6 +367,9 @@ impl Engine {
                         }
                         Err(Failure::Internal(e)) => {
                             tracing::error!(chat = chat.id, error = %e, "scheduled post failed")
+                        }
+                        Err(Failure::StorageFull) => {
+                            tracing::error!(chat = chat.id, error = %StoreError::DiskFull, "scheduled post failed")
                         }
                     }
                 }

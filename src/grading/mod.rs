@@ -1000,7 +1000,11 @@ mod tests {
     #[test]
     fn full_marks_need_explanation_in_proportion_to_the_points() {
         let mut q = question();
-        assert_eq!(grade_text(&q, FULL, 10).score, 100, "three points explained");
+        assert_eq!(
+            grade_text(&q, FULL, 10).score,
+            100,
+            "three points explained"
+        );
         q.points.push(point("超时重传", 1, &["超时重传"]));
         q.points.push(point("半连接队列", 1, &["半连接队列"]));
         q.points.push(point("全连接队列", 1, &["全连接队列"]));

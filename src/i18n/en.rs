@@ -433,6 +433,12 @@ pub(super) fn render(msg: &Msg) -> String {
         Msg::UnknownCommand(name) => format!("I don't know /{name}. Send /help for every command."),
         Msg::Malformed { name, problem: p } => format!("{}\nUsage: {}", problem(p), usage(*name)),
         Msg::Internal => "Sorry, something went wrong on our side and nothing was saved. Please try again.".into(),
+        Msg::StorageFull { answer: true } => {
+            "⚠️ Your answer was NOT saved: the bot's storage is full. Please tell an admin, and send it again once space is freed.".into()
+        }
+        Msg::StorageFull { answer: false } => {
+            "⚠️ Nothing was saved: the bot's storage is full. Please tell an admin, and try again once space is freed.".into()
+        }
         Msg::ConsoleAs { name, admin } => {
             let role = if *admin { "admin" } else { "member" };
             format!("Now speaking as {name} ({role}).")

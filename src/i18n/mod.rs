@@ -375,6 +375,11 @@ pub enum Msg {
     },
     /// Something failed on our side; nothing was saved.
     Internal,
+    /// The bot's storage (the disk holding the database) is full; nothing was saved.
+    StorageFull {
+        /// The command was an answer: say that the answer itself was not saved.
+        answer: bool,
+    },
     /// Console: now speaking as.
     ConsoleAs {
         /// The member's name.

@@ -419,6 +419,12 @@ pub(super) fn render(msg: &Msg) -> String {
             format!("{}\n用法：{}", problem(p), usage(*name))
         }
         Msg::Internal => "抱歉，出了点问题，这次操作没有保存。请稍后再试。".into(),
+        Msg::StorageFull { answer: true } => {
+            "⚠️ 你的答案没有保存：机器人的存储空间已满。请告诉管理员，腾出空间后再提交一次。".into()
+        }
+        Msg::StorageFull { answer: false } => {
+            "⚠️ 这次操作没有保存：机器人的存储空间已满。请告诉管理员，腾出空间后再试。".into()
+        }
         Msg::ConsoleAs { name, admin } => {
             let role = if *admin { "管理员" } else { "成员" };
             format!("现在以 {name}（{role}）的身份发言。")

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 mod bank;
+mod crash;
 mod delivery;
 mod discord;
 mod grading;

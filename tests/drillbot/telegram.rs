@@ -18,10 +18,10 @@ use crate::harness::{TestBot, free_port, http_get};
 /// (creator for the admins), scripted answers for `sendMessage` (then success), `true` for anything else, and
 /// records every call.
 #[derive(Clone, Default)]
-struct FakeBotApi {
-    calls: Arc<Mutex<Vec<(String, Value)>>>,
+pub(crate) struct FakeBotApi {
+    pub(crate) calls: Arc<Mutex<Vec<(String, Value)>>>,
     script: Arc<Mutex<VecDeque<Value>>>,
-    updates: Arc<Mutex<VecDeque<Value>>>,
+    pub(crate) updates: Arc<Mutex<VecDeque<Value>>>,
     admins: Arc<Mutex<Vec<i64>>>,
     /// Users who left the group (`getChatMember` says `left`).
     left: Arc<Mutex<Vec<i64>>>,
@@ -261,7 +261,7 @@ async fn method(
 }
 
 impl FakeBotApi {
-    async fn start(script: Vec<Value>) -> (FakeBotApi, url::Url) {
+    pub(crate) async fn start(script: Vec<Value>) -> (FakeBotApi, url::Url) {
         let api = FakeBotApi::default();
         *api.script.lock().unwrap() = script.into();
         let app = axum::Router::new()
@@ -273,7 +273,7 @@ impl FakeBotApi {
         (api, url)
     }
 
-    fn sends(&self) -> Vec<Value> {
+    pub(crate) fn sends(&self) -> Vec<Value> {
         self.calls
             .lock()
             .unwrap()
@@ -306,7 +306,7 @@ impl FakeBotApi {
     }
 
     /// The bodies of every call to a method (lower case).
-    fn calls_of(&self, method: &str) -> Vec<Value> {
+    pub(crate) fn calls_of(&self, method: &str) -> Vec<Value> {
         self.calls
             .lock()
             .unwrap()
@@ -332,7 +332,7 @@ impl FakeBotApi {
     }
 
     /// Waits until `done` holds (or panics after 5 s).
-    async fn wait_until(&self, what: &str, done: impl Fn(&FakeBotApi) -> bool) {
+    pub(crate) async fn wait_until(&self, what: &str, done: impl Fn(&FakeBotApi) -> bool) {
         for _ in 0..250 {
             if done(self) {
                 self.nothing_refused();
@@ -366,7 +366,7 @@ impl FakeBotApi {
 
 static UPDATE_ID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
 
-fn message(chat: i64, user: (i64, &str), text: &str, reply_to: Option<Value>) -> Value {
+pub(crate) fn message(chat: i64, user: (i64, &str), text: &str, reply_to: Option<Value>) -> Value {
     let id = UPDATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let chat_json = if chat > 0 {
         json!({"id": chat, "type": "private", "first_name": user.1})
