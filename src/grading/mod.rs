@@ -235,9 +235,59 @@ struct Reading {
     prose: Option<Box<Reading>>,
 }
 
-/// Text without its fenced code blocks.
+/// Text without its fenced code blocks and its lines of code (chat users paste code without fences).
 fn without_code(text: &str) -> String {
-    text.split("```").step_by(2).collect::<Vec<_>>().join("\n")
+    text.split("```")
+        .step_by(2)
+        .flat_map(str::lines)
+        .filter(|line| !is_code_line(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether an answer holds code: a fenced block or a line that reads as code.
+fn holds_code(text: &str) -> bool {
+    text.contains("```") || text.lines().any(is_code_line)
+}
+
+/// Whether a line reads as code: almost all ASCII, and a statement keyword at its start, a call, an
+/// assignment or a block opener.
+fn is_code_line(line: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "import ",
+        "from ",
+        "def ",
+        "async def ",
+        "class ",
+        "return",
+        "await ",
+        "for ",
+        "while ",
+        "if ",
+        "elif ",
+        "else:",
+        "with ",
+        "async with ",
+        "try:",
+        "except",
+        "finally:",
+        "raise ",
+        "yield",
+        "print(",
+        "@",
+    ];
+    let line = line.trim();
+    let (ascii, all) = line
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .fold((0, 0), |(a, n), c| (a + usize::from(c.is_ascii()), n + 1));
+    if all < 4 || ascii * 10 < all * 9 {
+        return false;
+    }
+    STARTS.iter().any(|s| line.starts_with(s))
+        || line.ends_with(':')
+        || line.ends_with(')') && line.contains('(')
+        || line.contains(" = ")
 }
 
 impl Reading {
@@ -245,7 +295,7 @@ impl Reading {
     fn new(answer: &str, labels: &[String]) -> Reading {
         let analyzed = analyze(answer);
         let scopes = scopes(&analyzed, labels);
-        let prose = answer.contains("```").then(|| {
+        let prose = holds_code(answer).then(|| {
             let prose = without_code(answer);
             let analyzed = analyze(&prose);
             Box::new(Reading {
@@ -434,8 +484,16 @@ const STATEMENT_WORDS_ZH: &[&str] = &[
     "再", "先", "所以", "因为", "如果", "可以", "能够", "需要", "通过", "导致", "用来", "用于",
     "负责", "保证", "避免", "不", "没", "解决", "适合", "适用", "支持", "实现", "提供", "包括",
     "包含", "属于", "表示", "称为", "叫做", "依赖", "取决", "发生", "出现", "存在", "一般", "通常",
-    "只能", "只有", "相比", "意味", "容易", "变成", "成为",
+    "只能", "只有", "相比", "意味", "容易", "变成", "成为", "进入", "创建", "绑定", "等待", "接受",
+    "调用", "返回", "发起", "发送", "发出", "收到", "回复", "完成", "触发", "唤醒", "拿到", "得到",
+    "变为", "交给", "放入", "放到", "取出", "加入", "开始", "结束",
 ];
+/// Verbs of one character, which make a statement only right before a name in Latin letters ("客户端发 FIN",
+/// "服务端回 ACK", "再调 accept"): on their own they are parts of terms (回表, 并发).
+const VERBS_BEFORE_NAMES: &str =
+    "发回调读写收传用加删查改存取放开关等送设连到向从在由为按将跟进出做拿交";
+/// ... and verbs that make one right after such a name ("String 做缓存", "Hash 存对象"; not 连, as in TCP 连接).
+const VERBS_AFTER_NAMES: &str = "做存用发回读写调放取删查改送拿交";
 const STATEMENT_WORDS_EN: &[&str] = &[
     "is", "are", "was", "be", "can", "will", "do", "does", "has", "have", "to", "so", "because",
     "when", "if", "the", "it", "not", "use", "then", "by", "for", "with", "from", "into", "once",
@@ -470,7 +528,14 @@ fn makes_statement(piece: &str) -> bool {
             .collect();
         (chars, AhoCorasick::new(words).expect("a small word list"))
     });
+    let verb_by_name = piece.char_indices().any(|(i, c)| {
+        VERBS_BEFORE_NAMES.contains(c)
+            && piece[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_alphabetic())
+            || VERBS_AFTER_NAMES.contains(c)
+                && piece[..i].ends_with(|n: char| n.is_ascii_alphanumeric())
+    });
     piece.chars().any(|c| chars.binary_search(&c).is_ok())
+        || verb_by_name
         || words.is_match(piece)
         || piece
             .split(' ')
@@ -1038,6 +1103,22 @@ mod tests {
         assert!(!Reading::new(prose, &[]).is_term_list());
         let list =
             "读未提交、读已提交、可重复读、串行化、脏读、不可重复读、幻读、MVCC、next-key lock";
+        assert!(Reading::new(list, &[]).is_term_list());
+    }
+
+    #[test]
+    fn steps_with_protocol_names_and_unfenced_code_are_not_a_list_of_terms() {
+        let steps = "客户端发 FIN，进入 FIN_WAIT_1；服务端回 ACK，进入 CLOSE_WAIT；服务端发 FIN，进入 LAST_ACK；\
+                     客户端回 ACK，进入 TIME_WAIT。";
+        assert!(!Reading::new(steps, &[]).is_term_list());
+        let uses = "String 做缓存，Hash 存对象，List 做队列，Set 去重，ZSet 做排行榜。";
+        assert!(!Reading::new(uses, &[]).is_term_list());
+        let code = "import socket\ns = socket.socket()\ns.bind((\"127.0.0.1\", 9000))\ns.listen()\n\
+                    conn, addr = s.accept()\nconn.sendall(conn.recv(1024))\nconn.close()";
+        assert!(!Reading::new(code, &[]).is_term_list());
+        // Names next to each other, or a Chinese term after a name, are still terms.
+        let list =
+            "FIN、ACK、FIN_WAIT_1、CLOSE_WAIT、LAST_ACK、TIME_WAIT、TCP 连接、2MSL、回表、并发";
         assert!(Reading::new(list, &[]).is_term_list());
     }
 
