@@ -753,6 +753,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
             "cap": cap.map(|c| match c {
                 grading::Cap::Short(max) => serde_json::json!({"kind": "short", "max": max}),
                 grading::Cap::TermList(max) => serde_json::json!({"kind": "term_list", "max": max}),
+                grading::Cap::Contradicted(max) => {
+                    serde_json::json!({"kind": "contradicted", "max": max})
+                }
             }),
         });
         println!("{out}");
@@ -767,6 +770,9 @@ fn bank_grade(bank: &Bank, settings: &Settings, id: &str, json: bool) -> anyhow:
                     "too little explanation for {} points: at most {max}",
                     q.points.len()
                 )
+            }
+            Some(grading::Cap::Contradicted(max)) => {
+                println!("contradicts {} points: at most {max}", contradicted.len())
             }
             Some(grading::Cap::TermList(max)) => {
                 println!("read as a bare list of terms: at most {max}")

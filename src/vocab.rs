@@ -149,6 +149,8 @@ pub enum Cap {
     Short(u8),
     /// A bare list of terms: at most this score.
     TermList(u8),
+    /// Two or more statements contradict the key points: at most this score.
+    Contradicted(u8),
 }
 
 /// Why an answer scored what it did. Stored in the database by [`Verdict::key`].

@@ -71,6 +71,14 @@ pub struct Grade {
 const FULL_UNITS_PER_POINT: f32 = 20.0;
 /// ... but never less than this many units for the whole answer.
 const FULL_LENGTH_UNITS: f32 = 60.0;
+/// A stated myth or a denied point costs this many times the point's weight.
+const MYTH_COST: u32 = 2;
+/// An answer that contradicts this many points is a wrong answer, whatever terms it uses ...
+const CONTRADICTIONS: usize = 2;
+/// ... and earns at most this.
+const CONTRADICTED_CAP: u8 = 20;
+/// Verbs that make a key point say what is not so, besides the negation words ("消除部分依赖").
+const NEGATIVE_VERBS: &[&str] = &["消除", "避免", "防止", "禁止", "去掉", "拒绝", "取消"];
 /// A bare list of terms earns at most this.
 const TERM_LIST_CAP: u8 = 20;
 /// A piece of text this long (in units) is a statement even without a statement word.
@@ -129,6 +137,9 @@ struct PreparedPoint {
     /// Groups of which one phrase each must be stated too.
     all: Vec<Vec<Pattern>>,
     wrong: Vec<Pattern>,
+    /// Whether the point itself says what is not so ("没有部分依赖", "不保证已应用"): an answer that denies
+    /// one of its phrases agrees with it rather than contradicting it.
+    says_not: bool,
 }
 
 /// A question prepared for grading: normalised phrases, the question's word pairs, the model's shingles.
@@ -566,6 +577,8 @@ impl Prepared {
                     .map(|w| Pattern::parse(w))
                     .filter(|w| !w.parts.is_empty())
                     .collect(),
+                says_not: negation::holds_negation(&normalize(&p.text).text)
+                    || NEGATIVE_VERBS.iter().any(|v| p.text.contains(v)),
             })
             .collect();
         let mut parts: Vec<String> = Vec::new();
@@ -628,10 +641,11 @@ impl Prepared {
         };
         let total: u32 = self.points.iter().map(|p| p.weight).sum();
         let got: u32 = covered.iter().map(|&i| self.points[i].weight).sum();
-        // A myth stated costs what its point is worth: right terms around wrong statements do not add up.
+        // A myth stated costs twice what its point is worth (saying the opposite is worse than saying
+        // nothing): right terms around wrong statements do not add up.
         let lost: u32 = contradicted
             .iter()
-            .map(|c| self.points[c.point].weight)
+            .map(|c| MYTH_COST * self.points[c.point].weight)
             .sum();
         let got = got.saturating_sub(lost);
         let mut score = if verdict.earns_credit() && total > 0 {
@@ -649,6 +663,10 @@ impl Prepared {
         if reading.is_term_list() && score > TERM_LIST_CAP {
             score = TERM_LIST_CAP;
             cap = Some(Cap::TermList(TERM_LIST_CAP));
+        }
+        if contradicted.len() >= CONTRADICTIONS && score > CONTRADICTED_CAP {
+            score = CONTRADICTED_CAP;
+            cap = Some(Cap::Contradicted(CONTRADICTED_CAP));
         }
         // Only an answer that would earn something is compared with the rest of the bank.
         let reads_as = (score > 0)
@@ -718,7 +736,11 @@ impl Prepared {
                 if p.all.iter().all(|g| stated(g)) {
                     covered.push(i);
                 }
-            } else if let Some(d) = p.phrases.iter().find(|d| !d.negative && denies(d)) {
+            } else if let Some(d) = p
+                .phrases
+                .iter()
+                .find(|d| !p.says_not && !d.negative && denies(d))
+            {
                 // Denied and never said: the answer states the opposite of the point.
                 contradicted.push(Contradiction {
                     point: i,
@@ -947,8 +969,8 @@ mod tests {
                 denied: false,
             }]
         );
-        // Points 0 and 2 earn 3 of 4; the myth takes off the weight of its point (1): 2 of 4.
-        assert_eq!(g.score, 50);
+        // Points 0 and 2 earn 3 of 4; the myth takes off twice the weight of its point (1): 1 of 4.
+        assert_eq!(g.score, 25);
         // Stated as a myth, it is not a contradiction.
         let g = grade_text(
             &q,
@@ -960,7 +982,7 @@ mod tests {
     }
 
     #[test]
-    fn a_denied_point_is_contradicted_and_costs_its_weight() {
+    fn a_denied_point_is_contradicted_and_costs_twice_its_weight() {
         let q = question();
         let g = grade_text(
             &q,
@@ -976,8 +998,8 @@ mod tests {
                 denied: true,
             }]
         );
-        // Point 0 earns 2 of 4, the denial of point 1 takes 1 off.
-        assert_eq!(g.score, 25);
+        // Point 0 earns 2 of 4, the denial of point 1 takes twice its weight (1) off.
+        assert_eq!(g.score, 0);
         // A question (有没有), a set-aside myth or a point said elsewhere is no denial.
         for answer in [
             "三次握手时要看双方有没有交换序列号，这样才能防止历史连接被误建立，整个过程一共三个报文。",
@@ -987,6 +1009,36 @@ mod tests {
             let g = grade_text(&q, answer, 10);
             assert!(g.contradicted.is_empty(), "{answer}: {g:?}");
         }
+    }
+
+    #[test]
+    fn denying_what_a_point_itself_denies_agrees_with_it() {
+        let mut q = question();
+        q.points[2] = point("2NF 消除部分依赖", 1, &["部分依赖", "partial dependency"]);
+        let g = grade_text(
+            &q,
+            "三次握手同步双方的初始序列号；2NF 要求非主属性完全依赖整个键，不能有部分依赖，也就是 no partial dependency。",
+            10,
+        );
+        assert!(g.contradicted.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn an_answer_that_contradicts_two_points_is_capped_whatever_else_it_names() {
+        let mut q = question();
+        q.points.push(point("半连接队列", 3, &["半连接队列"]));
+        q.points.push(point("超时重传", 3, &["超时重传"]));
+        q.points[2].wrong = vec!["历史连接 & 没有影响".into()];
+        let answer = "三次握手：客户端发 SYN，服务端回 SYN+ACK 并把连接放进半连接队列，SYN+ACK 丢了会超时重传，\
+                      客户端再回 ACK。但双方不交换序列号，数据按到达顺序交给应用；网络里滞留的历史连接请求也没有影响。";
+        let g = grade_text(&q, answer, 10);
+        assert_eq!(g.contradicted.len(), 2, "{g:?}");
+        assert_eq!(g.covered, vec![0, 3, 4], "{g:?}");
+        // 8 of 10 named, 4 off for the two contradictions: 40, capped at 20.
+        assert_eq!(
+            (g.score, g.cap),
+            (CONTRADICTED_CAP, Some(Cap::Contradicted(CONTRADICTED_CAP)))
+        );
     }
 
     #[test]

@@ -145,6 +145,12 @@ fn result_line(s: &mut String, r: &ResultLine) {
         Some(Cap::Short(max)) => {
             let _ = write!(s, " (too little explanation: at most {max})");
         }
+        Some(Cap::Contradicted(max)) => {
+            let _ = write!(
+                s,
+                " (several statements contradict the key points: at most {max})"
+            );
+        }
         Some(Cap::TermList(max)) => {
             let _ = write!(s, " (a bare list of terms: at most {max})");
         }

@@ -135,6 +135,9 @@ fn result_line(s: &mut String, r: &ResultLine) {
         Some(Cap::Short(max)) => {
             let _ = write!(s, "（解释偏少，要点说全了也最多 {max} 分）");
         }
+        Some(Cap::Contradicted(max)) => {
+            let _ = write!(s, "（有多处说法与要点相反，最多 {max} 分）");
+        }
         Some(Cap::TermList(max)) => {
             let _ = write!(s, "（只列了术语，最多 {max} 分）");
         }

@@ -360,9 +360,9 @@ fn the_reveal_says_which_myth_an_answer_stated_and_a_negated_answer_scores_nothi
         text.contains("⚠ 提到了「序列号 …… 从 0 开始」，但同步初始序列号"),
         "{text}"
     );
-    // Points 1 and 3 earn 3 of 4; the myth takes its point's weight (1) off.
+    // Points 1 and 3 earn 3 of 4; the myth takes twice its point's weight (1) off.
     let (alice, _, verdict) = bot.result_of("alice").unwrap();
-    assert_eq!((alice, verdict.as_str()), (50, "graded"), "{text}");
+    assert_eq!((alice, verdict.as_str()), (25, "graded"), "{text}");
     assert_eq!(bot.result_of("bob").unwrap().0, 0, "{text}");
     // Bob denied the sequence numbers outright: the reveal says so too.
     assert!(
