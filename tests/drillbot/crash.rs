@@ -302,7 +302,13 @@ async fn killing_the_bot_while_answers_stream_in_loses_no_acknowledged_answer() 
         last.iter().all(|u| confirmed.contains(u))
     })
     .await;
-    let (clean, _) = crate::harness::terminate(child).await;
+    crate::harness::signal_term(child.id());
+    let clean = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        child.wait().unwrap().success()
+    })
+    .await
+    .unwrap();
     assert!(
         clean,
         "the restarted bot did not stop cleanly; its log:\n{}",

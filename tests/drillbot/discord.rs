@@ -22,7 +22,7 @@ use drillbot::settings::{DiscordOptions, Shards};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::harness::{TestBot, good_answer, partial_answer};
+use crate::harness::{Logged, TestBot, good_answer, partial_answer};
 
 const APP_ID: &str = "900";
 const GUILD: &str = "100";
@@ -1034,31 +1034,40 @@ async fn discord_long_model_answers_are_split_within_limits() {
 async fn discord_run_connects_registers_commands_and_stops_cleanly_without_logging_the_token() {
     let (fake, _events, url) = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.path().join("run.db"))
-        .env_remove("DRILLBOT__TELEGRAM__TOKEN")
-        .env("DRILLBOT__DISCORD__TOKEN", "VERY-SECRET-DISCORD-TOKEN")
-        .env("DRILLBOT__DISCORD__API_URL", url.as_str())
-        .env("DRILLBOT__DISCORD__DEV_GUILD_ID", GUILD)
-        .env("DRILLBOT__DISCORD__SHARDS", "auto")
-        .env("RUST_LOG", "debug")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Autosharding asks /gateway/bot; dev_guild_id registers the commands in that server only.
+    let listen = crate::harness::free_port();
+    let child = Logged::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .args(["run", "--db"])
+            .arg(dir.path().join("run.db"))
+            .env_remove("DRILLBOT__TELEGRAM__TOKEN")
+            .env("DRILLBOT__DISCORD__TOKEN", "VERY-SECRET-DISCORD-TOKEN")
+            .env("DRILLBOT__DISCORD__API_URL", url.as_str())
+            .env("DRILLBOT__DISCORD__DEV_GUILD_ID", GUILD)
+            .env("DRILLBOT__DISCORD__SHARDS", "auto")
+            .env("DRILLBOT__HTTP__LISTEN", listen.to_string())
+            .env("RUST_LOG", "debug"),
+    );
+    // Autosharding asks /gateway/bot; dev_guild_id registers the commands in that server only, once the
+    // gateway says READY.
     let registered = format!("/applications/{APP_ID}/guilds/{GUILD}/commands");
+    let is_registration = |c: &Call| c.method == "PUT" && c.path == registered;
     for _ in 0..400 {
-        if fake
-            .calls()
-            .iter()
-            .any(|c| c.method == "PUT" && c.path == registered)
-        {
+        if fake.calls().iter().any(is_registration) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let registered_while_running = fake.calls().iter().any(is_registration);
+    // Connected to the gateway: the operator's health check says so.
+    let health = crate::harness::http_get(listen, "/healthz").await;
     let (ok, log) = crate::harness::terminate(child).await;
+    let (status, body) = health.expect("/healthz answers");
+    assert_eq!(status, 200, "{body}\n{log}");
+    assert!(body.contains("\"discord\""), "{body}");
+    assert!(
+        registered_while_running,
+        "no command registration within 10 s; log:\n{log}"
+    );
     assert!(ok, "{log}");
     assert!(log.contains("stopped cleanly"), "{log}");
     assert!(
@@ -1171,37 +1180,29 @@ async fn rest_only(gateway: (u16, Value)) -> url::Url {
     format!("http://127.0.0.1:{port}").parse().unwrap()
 }
 
-fn discord_run(dir: &std::path::Path, api_url: &url::Url) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.join("run.db"))
-        .env_remove("DRILLBOT__TELEGRAM__TOKEN")
-        .env("DRILLBOT__DISCORD__TOKEN", "x")
-        .env("DRILLBOT__DISCORD__API_URL", api_url.as_str())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
+fn discord_run(dir: &std::path::Path, api_url: &url::Url) -> Logged {
+    Logged::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .args(["run", "--db"])
+            .arg(dir.join("run.db"))
+            .env_remove("DRILLBOT__TELEGRAM__TOKEN")
+            .env("DRILLBOT__DISCORD__TOKEN", "x")
+            .env("DRILLBOT__DISCORD__API_URL", api_url.as_str())
+            .env("RUST_LOG", "info"),
+    )
 }
 
 /// Waits up to `secs` for a child to exit; kills it and fails the test if it does not.
-async fn exits_within(mut child: std::process::Child, secs: u64) -> (bool, String) {
+async fn exits_within(mut child: Logged, secs: u64) -> (bool, String) {
     for _ in 0..secs * 20 {
-        if child.try_wait().unwrap().is_some() {
-            let out = child.wait_with_output().unwrap();
-            return (
-                out.status.success(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            );
+        if child.exited() {
+            return child.wait().await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    panic!(
-        "still running after {secs} s; log:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    child.kill();
+    let (_, log) = child.wait().await;
+    panic!("still running after {secs} s; log:\n{log}");
 }
 
 #[tokio::test]

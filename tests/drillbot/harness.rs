@@ -250,20 +250,68 @@ impl TestBot {
     }
 }
 
-/// Stops a `drillbot run` child with SIGTERM and returns whether it exited successfully, and its log (stderr).
-pub async fn terminate(child: std::process::Child) -> (bool, String) {
+/// A `drillbot` child whose standard error (its log) is read while it runs. A pipe nobody reads fills up
+/// (64 KB) and then blocks every thread of the child that logs: with a debug log, a child stalled that way
+/// sent its requests only once the test started reading at the end.
+pub struct Logged {
+    child: std::process::Child,
+    log: std::thread::JoinHandle<String>,
+}
+
+impl Logged {
+    /// Spawns `command` with its standard error piped and read as it comes.
+    pub fn spawn(command: &mut std::process::Command) -> Logged {
+        use std::io::Read;
+        let mut child = command
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stderr.take().expect("piped");
+        let log = std::thread::spawn(move || {
+            let mut raw = Vec::new();
+            let _ = pipe.read_to_end(&mut raw);
+            String::from_utf8_lossy(&raw).into_owned()
+        });
+        Logged { child, log }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the child has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+    }
+
+    /// Waits for the child to exit: whether it exited successfully, and its whole log.
+    pub async fn wait(mut self) -> (bool, String) {
+        tokio::task::spawn_blocking(move || {
+            let status = self.child.wait().unwrap();
+            (status.success(), self.log.join().unwrap())
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// Sends SIGTERM to a child.
+pub fn signal_term(pid: u32) {
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+}
+
+/// Stops a `drillbot run` child with SIGTERM and returns whether it exited successfully, and its log (stderr).
+pub async fn terminate(child: Logged) -> (bool, String) {
+    signal_term(child.id());
+    child.wait().await
 }
 
 /// A reply's text as a reader sees it (escapes of user text resolved).

@@ -12,7 +12,7 @@ use drillbot::delivery::{Clock, Delivery, Pacing};
 use drillbot::message::{ChatRef, Outgoing, Platform, Reply, ReplyKind};
 use serde_json::{Value, json};
 
-use crate::harness::{TestBot, free_port, http_get};
+use crate::harness::{Logged, TestBot, free_port, http_get};
 
 /// A fake Bot API on 127.0.0.1:0: serves `getUpdates` from a queue, answers `getMe`, `getChatMember`
 /// (creator for the admins), scripted answers for `sendMessage` (then success), `true` for anything else, and
@@ -489,20 +489,17 @@ async fn telegram_outbox_splits_long_messages_under_4096_characters() {
 /// `drillbot run` against a fake Bot API with a Telegram token and `env`, returned once it is polling (its
 /// signal handler is in place by then: a fixed sleep was too short on a loaded machine, and the process died
 /// of the signal instead of stopping cleanly).
-async fn polling_run(
-    env: &[(&str, String)],
-) -> (FakeBotApi, tempfile::TempDir, std::process::Child) {
+async fn polling_run(env: &[(&str, String)]) -> (FakeBotApi, tempfile::TempDir, Logged) {
     let (api, url) = FakeBotApi::start(vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.path().join("run.db"))
-        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
-        .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Logged::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .args(["run", "--db"])
+            .arg(dir.path().join("run.db"))
+            .env("DRILLBOT__TELEGRAM__TOKEN", "4242:VERY-SECRET-TOKEN")
+            .env("DRILLBOT__TELEGRAM__API_URL", url.as_str())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str()))),
+    );
     for _ in 0..500 {
         if !api.calls_of("getupdates").is_empty() {
             break;
@@ -1399,18 +1396,17 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
-        .args(["run", "--db"])
-        .arg(dir.path().join("run.db"))
-        .env("DRILLBOT__TELEGRAM__TOKEN", "4242:secret")
-        .env(
-            "DRILLBOT__TELEGRAM__API_URL",
-            format!("http://127.0.0.1:{port}/"),
-        )
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Logged::spawn(
+        std::process::Command::new(env!("CARGO_BIN_EXE_drillbot"))
+            .args(["run", "--db"])
+            .arg(dir.path().join("run.db"))
+            .env("DRILLBOT__TELEGRAM__TOKEN", "4242:secret")
+            .env(
+                "DRILLBOT__TELEGRAM__API_URL",
+                format!("http://127.0.0.1:{port}/"),
+            )
+            .env("RUST_LOG", "info"),
+    );
     for _ in 0..500 {
         if hung.load(std::sync::atomic::Ordering::SeqCst) {
             break;
@@ -1418,30 +1414,20 @@ async fn telegram_run_stops_at_a_second_signal_when_the_clean_stop_hangs() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let signal = |child: &std::process::Child| {
-        std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-    };
-    signal(&child);
+    crate::harness::signal_term(child.id());
     tokio::time::sleep(Duration::from_millis(1000)).await;
     // The clean stop waits for the hung getUpdates call.
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "stopped at the first signal: nothing hung"
-    );
-    signal(&child);
+    assert!(!child.exited(), "stopped at the first signal: nothing hung");
+    crate::harness::signal_term(child.id());
     let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    while !child.exited() {
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "still running after the second signal"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let out = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (_, log) = child.wait().await;
     assert!(log.contains("second shutdown signal"), "{log}");
 }
 
