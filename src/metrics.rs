@@ -48,6 +48,7 @@ pub struct Metrics {
     connected: Family<PlatformLabel, Gauge>,
     outbox_pending: Gauge,
     outbox_oldest: Gauge,
+    busy_waits: Counter,
     registry: Registry,
 }
 
@@ -71,6 +72,7 @@ impl Metrics {
             connected: Family::default(),
             outbox_pending: Gauge::default(),
             outbox_oldest: Gauge::default(),
+            busy_waits: Counter::default(),
             registry: Registry::with_prefix("drillbot"),
         };
         let r = &mut m.registry;
@@ -118,6 +120,11 @@ impl Metrics {
             "outbox_pending",
             "Outbox messages not yet sent",
             m.outbox_pending.clone(),
+        );
+        r.register(
+            "db_busy_waits",
+            "Database calls that had to wait for another connection's lock",
+            m.busy_waits.clone(),
         );
         r.register(
             "outbox_oldest_unsent_seconds",
@@ -177,6 +184,16 @@ impl Metrics {
     /// Whether a platform's connection is up (never reported: down).
     pub fn is_connected(&self, platform_name: &str) -> bool {
         self.connected.get_or_create(&platform(platform_name)).get() == 1
+    }
+
+    /// A database call found the file locked by another connection and waits.
+    pub fn busy_wait(&self) {
+        self.busy_waits.inc();
+    }
+
+    /// Database calls that waited for a lock so far.
+    pub fn busy_waits(&self) -> u64 {
+        self.busy_waits.get()
     }
 
     /// The outbox as the database has it now.

@@ -96,6 +96,10 @@ impl From<rusqlite::Error> for StoreError {
 /// Result type of the store.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Prepared statements each connection keeps (rusqlite's default, 16, is fewer than the statements one command
+/// runs on the writer or a reader over a day, so they were parsed again).
+const STATEMENT_CACHE: usize = 64;
+
 /// How many read-only connections a file database keeps next to its one writer.
 const READERS: usize = 2;
 
@@ -106,6 +110,26 @@ pub struct Store {
     readers: Vec<Mutex<Connection>>,
     /// This store's name on the outbox claims it makes (process id and a random part).
     owner: String,
+}
+
+/// How long a database call waits for a lock held by another connection before it fails (SQLITE_BUSY).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// SQLite's busy handler: waits 1, 2, 4 … 64 ms, then 64 ms at a time, until [`BUSY_TIMEOUT`] is spent (what
+/// `busy_timeout` does), and counts each call that had to wait for `/metrics`.
+fn wait_while_busy(attempt: i32) -> bool {
+    const MAX_STEP: u32 = 6;
+    let attempt = attempt.max(0) as u32;
+    if attempt == 0 {
+        crate::metrics::metrics().busy_wait();
+    }
+    let step = |i: u32| 1u64 << i.min(MAX_STEP);
+    let spent: u64 = (0..attempt).map(step).sum();
+    if spent >= BUSY_TIMEOUT.as_millis() as u64 {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(step(attempt)));
+    true
 }
 
 impl Store {
@@ -119,7 +143,8 @@ impl Store {
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            reader.busy_timeout(Duration::from_secs(5))?;
+            reader.busy_handler(Some(wait_while_busy))?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             store.readers.push(Mutex::new(reader));
         }
         Ok(store)
@@ -133,7 +158,8 @@ impl Store {
     /// A store over an open connection (`label` names it in errors): refuses a newer schema, migrates an older
     /// one, and refuses a database it cannot write.
     pub fn from_connection(mut conn: Connection, label: &str) -> StoreResult<Store> {
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_handler(Some(wait_while_busy))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Check the version before anything writes to the file.
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > schema_version() as i64 {

@@ -273,6 +273,7 @@ fn a_command_stuck_waiting_for_the_write_lock_holds_up_no_other_chat() {
     // Another process holds the write lock (a long transaction, a backup, a slow disk).
     let other = Connection::open(&bot.db_path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let waits_before = drillbot::metrics::metrics().busy_waits();
     let engine = bot.engine.clone();
     let answer = bot.incoming("alice", &format!("/answer {}", good_answer(&q.id)), false);
     let now = bot.now;
@@ -294,6 +295,13 @@ fn a_command_stuck_waiting_for_the_write_lock_holds_up_no_other_chat() {
     );
     other.execute_batch("ROLLBACK").unwrap();
     let ack = stuck.join().unwrap();
+    // The operator sees the wait on /metrics.
+    assert!(drillbot::metrics::metrics().busy_waits() > waits_before);
+    assert!(
+        drillbot::metrics::metrics()
+            .render()
+            .contains("drillbot_db_busy_waits_total ")
+    );
     assert_eq!(
         ack[0].kind,
         drillbot::message::ReplyKind::Confirmation,
