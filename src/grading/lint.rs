@@ -21,6 +21,26 @@ fn is_english(phrase: &str) -> bool {
     t.chars().any(|c| c.is_ascii_alphabetic()) && t.chars().all(|c| c.is_ascii() || c == '&')
 }
 
+/// Symbols that carry the meaning of a phrase ("/ 之前", "before /") but that normalisation drops.
+const MEANINGFUL_SYMBOLS: &[char] = &[
+    '/', '*', '+', '#', '<', '>', '=', '|', '$', '@', '^', '~', '\\',
+];
+
+/// What a phrase part reads as when it loses a meaningful symbol (`/ 之后` reads `之后`, `except*` reads
+/// `except`), if that matters: what is left is too short, or in a myth a plain word.
+fn symbol_lost(part: &str, myth: bool) -> Option<String> {
+    if !part.contains(MEANINGFUL_SYMBOLS) {
+        return None;
+    }
+    let norm = normalize(part).text;
+    // Nothing left, or a word or two of Chinese that says where without saying of what (`之后`, `前面`).
+    let short = norm.is_empty()
+        || !norm.is_ascii() && norm.chars().filter(|c| *c != ' ').count() < SHORTEST;
+    // `except*` reads `except`, `import *` reads `import`: in a myth, the plain word states something else.
+    let one_word = !norm.is_empty() && norm.chars().all(|c| c.is_ascii_alphanumeric());
+    (short || myth && one_word).then_some(norm)
+}
+
 fn phrases_of(p: &KeyPoint) -> impl Iterator<Item = &String> {
     p.phrases.iter().chain(p.all.iter().flatten())
 }
@@ -65,6 +85,24 @@ pub fn check(bank: &Bank, eval: Option<&EvalSet>) -> Vec<Diagnostic> {
                             g + 1
                         ),
                     ));
+                }
+            }
+            // A phrase that loses its meaning with a symbol: alone and left too short, or in a myth (which
+            // costs twice its point when stated, so it must say exactly what it means).
+            let alone = phrases_of(p)
+                .filter(|x| !x.contains('&'))
+                .map(|x| (x, false));
+            for (phrase, myth) in alone.chain(p.wrong.iter().map(|x| (x, true))) {
+                for part in phrase.split('&') {
+                    if let Some(read) = symbol_lost(part, myth) {
+                        d.push(Diagnostic::error(
+                            at.clone(),
+                            format!(
+                                "{name}: key point {n} phrase \"{phrase}\": \"{}\" reads as \"{read}\" (the grader ignores symbols such as / and *): name the symbol in words (斜杠, 星号, slash)",
+                                part.trim()
+                            ),
+                        ));
+                    }
                 }
             }
             for phrase in phrases_of(p) {

@@ -183,6 +183,51 @@ fn bank_check_enforces_the_graders_rules_with_file_and_line() {
     );
 }
 
+#[test]
+fn bank_check_refuses_phrases_whose_meaning_is_a_symbol_the_grader_drops() {
+    let bank_text = r#"topic = "s"
+name = "符号"
+name_en = "Symbols"
+
+[[questions]]
+id = "s-one"
+difficulty = 1
+tags = ["t"]
+question = "Python 函数定义里的斜杠和星号分别表示什么？"
+answer = '''斜杠之前的参数仅限位置传入（positional-only）；星号之后的参数仅限关键字传入（keyword-only）。except 星号用于异常组。'''
+
+[[questions.points]]
+text = "斜杠之前仅限位置"
+phrases = ["/ 之前", "仅限位置", "positional-only"]
+wrong = ["except* & 只执行第一个"]
+
+[[questions.points]]
+text = "星号之后仅限关键字"
+phrases = ["仅限关键字", "keyword-only", "c++ & 关键字"]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), bank_text).unwrap();
+    let (bank, _) = bank::check_dir(dir.path());
+    let errors: Vec<String> = lint::check(&bank.unwrap(), None)
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect();
+    let about = |part: &str| {
+        errors
+            .iter()
+            .any(|e| e.contains(&format!("\"{part}\" reads as")))
+    };
+    assert!(about("/ 之前"), "alone, it reads 之前: {errors:#?}");
+    assert!(about("except*"), "in a myth, it reads except: {errors:#?}");
+    // Next to a second concept, or still meaningful without the symbol, a phrase is fine.
+    assert!(!about("c++"), "{errors:#?}");
+    assert!(
+        !errors.iter().any(|e| e.contains("key point 2")),
+        "{errors:#?}"
+    );
+}
+
 fn drillbot(args: &[&str], stdin: &str) -> std::process::Output {
     run_drillbot(args, stdin.as_bytes())
 }
