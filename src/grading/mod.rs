@@ -539,18 +539,25 @@ fn makes_statement(piece: &str) -> bool {
             .collect();
         (chars, AhoCorasick::new(words).expect("a small word list"))
     });
-    let verb_by_name = piece.char_indices().any(|(i, c)| {
-        VERBS_BEFORE_NAMES.contains(c)
-            && piece[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_alphabetic())
-            || VERBS_AFTER_NAMES.contains(c)
-                && piece[..i].ends_with(|n: char| n.is_ascii_alphanumeric())
-    });
+    // Only characters next to a Latin letter are looked up (most pieces have none).
+    let verb_by_name = || {
+        let bytes = piece.as_bytes();
+        piece.char_indices().any(|(i, c)| {
+            let end = i + c.len_utf8();
+            !c.is_ascii()
+                && (bytes.get(end).is_some_and(u8::is_ascii_alphabetic)
+                    && VERBS_BEFORE_NAMES.contains(c)
+                    || i > 0
+                        && bytes[i - 1].is_ascii_alphanumeric()
+                        && VERBS_AFTER_NAMES.contains(c))
+        })
+    };
     piece.chars().any(|c| chars.binary_search(&c).is_ok())
-        || verb_by_name
         || words.is_match(piece)
         || piece
             .split(' ')
             .any(|w| english_statement_words().contains(w))
+        || verb_by_name()
 }
 
 impl Prepared {
