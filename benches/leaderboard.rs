@@ -1,49 +1,106 @@
-//! Leaderboard and answer-commit figures at scale: `cargo bench --bench leaderboard`.
+//! Leaderboard latency at scale: `cargo bench --bench leaderboard`.
 //!
-//! Seeds one chat with `BENCH_ANSWERS` revealed answers (default 1,000,000: 1,000 members over 1,000 days),
-//! then times the week, month and all-time boards as `/leaderboard` runs them, and single answer commits.
-//! Prints figures; asserts nothing about speed.
+//! Seeds one chat with `BENCH_ANSWERS` revealed answers (default 1,000,000: 1,000 members over 1,000 days up to
+//! Sunday 2026-05-31, so the week has its full 7 days and the month its full 31, the largest periods). The
+//! answers and the all-time `totals` are written on a database at schema version 9, before the week and month
+//! totals existed, and `Store::open` then migrates it: the migration's back-fill builds `period_totals`, as on
+//! an upgraded installation (its time is printed). Then `BENCH_QUERIES` (default 1,000) boards of each period,
+//! interleaved, are timed one by one as `/leaderboard` runs them, and compared with the naive query: summing
+//! the period's answers in a full scan of `answers` (`NOT INDEXED`, no totals), median of `BENCH_SCANS` runs
+//! (default 5). Each board is checked to equal the scan's result. Prints, per period, p50, p99, the scan's
+//! time and the scan's time over p99; asserts nothing about speed.
 
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use drillbot::grading::Verdict;
-use drillbot::message::Platform;
-use drillbot::settings::ChatDefaults;
-use drillbot::store::{ChatSettings, NewAnswer, Store};
+use chrono::NaiveDate;
+use drillbot::store::{BoardRow, Store, migrations};
+use drillbot::vocab::Period;
+use rusqlite::{Connection, params};
 
-fn time<T>(runs: u32, mut f: impl FnMut() -> T) -> Duration {
-    let start = Instant::now();
-    for _ in 0..runs {
-        std::hint::black_box(f());
-    }
-    start.elapsed() / runs
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The board as the naive query computes it: every answer of the chat read, the period's summed per member.
+fn scan(conn: &Connection, chat_id: i64, since: &str) -> Vec<BoardRow> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT b.user_id, u.display_name, b.points, b.answers FROM (
+                 SELECT user_id, SUM(points) AS points, COUNT(*) AS answers FROM answers NOT INDEXED
+                 WHERE chat_id = ?1 AND counted = 1 AND local_date >= ?2 GROUP BY user_id
+             ) b JOIN users u ON u.id = b.user_id
+             ORDER BY b.points DESC, b.answers DESC, u.display_name",
+        )
+        .unwrap();
+    stmt.query_map(params![chat_id, since], |r| {
+        Ok(BoardRow {
+            user_id: r.get(0)?,
+            name: r.get(1)?,
+            points: r.get(2)?,
+            answers: r.get(3)?,
+        })
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// The week and month boards as they were before `period_totals`: the period's answers summed through the
+/// covering index `answers_board`.
+fn indexed_sum(conn: &Connection, chat_id: i64, since: &str) -> usize {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT b.user_id, u.display_name, b.points, b.answers FROM (
+                 SELECT user_id, SUM(points) AS points, COUNT(*) AS answers FROM answers
+                 WHERE chat_id = ?1 AND counted = 1 AND local_date >= ?2 GROUP BY user_id
+             ) b JOIN users u ON u.id = b.user_id
+             ORDER BY b.points DESC, b.answers DESC, u.display_name",
+        )
+        .unwrap();
+    stmt.query_map(params![chat_id, since], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .count()
 }
 
 fn main() {
-    let total: usize = std::env::var("BENCH_ANSWERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let members = 1000.min(total.max(1));
+    let total = env("BENCH_ANSWERS", 1_000_000).max(1);
+    let queries = env("BENCH_QUERIES", 1000).max(1);
+    let scans = env("BENCH_SCANS", 5).max(1);
+    let members = 1000.min(total);
     let days = total.div_ceil(members);
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("bench.db")).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
-    let settings = ChatSettings::from_defaults(&ChatDefaults::default(), true);
-    let (chat, _) = store
-        .ensure_chat(Platform::Telegram, "-1", false, &settings, 1, now)
-        .unwrap();
-    let first =
-        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap() - chrono::Duration::days(days as i64 - 1);
+    let path = dir.path().join("bench.db");
+    let today = NaiveDate::from_ymd_opt(2026, 5, 31).unwrap();
+    let first = today - chrono::Duration::days(days as i64 - 1);
 
     let seeding = Instant::now();
-    store.with_connection(|c| {
+    let chat_id: i64 = {
+        let mut c = Connection::open(&path).unwrap();
+        c.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+            .unwrap();
+        c.pragma_update(None, "synchronous", "NORMAL").unwrap();
+        migrations().to_version(&mut c, 9).unwrap();
         let tx = c.transaction().unwrap();
+        let chat_id: i64 = tx
+            .query_row(
+                "INSERT INTO chats (platform, external_id, language, timezone, post_time, reveal_time, seed, created_at)
+                 VALUES ('telegram', '-1', 'zh', 'Asia/Shanghai', '09:00', '21:00', 1, 0) RETURNING id",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         {
             let mut user = tx.prepare("INSERT INTO users (platform, external_id, display_name) VALUES ('telegram', ?1, ?2)").unwrap();
             for m in 0..members {
-                user.execute(rusqlite::params![format!("u{m}"), format!("member {m}")]).unwrap();
+                user.execute(params![format!("u{m}"), format!("member {m}")])
+                    .unwrap();
             }
             let mut round = tx
                 .prepare("INSERT INTO rounds (chat_id, local_date, number, question_id, posted_at, reveal_at, revealed_at) VALUES (?1, ?2, ?3, 'q', 0, 0, 0)")
@@ -54,14 +111,23 @@ fn main() {
             let mut n = 0;
             for d in 0..days {
                 let date = (first + chrono::Duration::days(d as i64)).to_string();
-                round.execute(rusqlite::params![chat.id, date, d as i64 + 1]).unwrap();
+                round.execute(params![chat_id, date, d as i64 + 1]).unwrap();
                 let round_id = tx.last_insert_rowid();
                 for m in 0..members {
                     if n == total {
                         break;
                     }
                     let score = ((m * 7 + d * 13) % 101) as i64;
-                    answer.execute(rusqlite::params![round_id, m as i64 + 1, chat.id, date, score, score * 2 / 10]).unwrap();
+                    answer
+                        .execute(params![
+                            round_id,
+                            m as i64 + 1,
+                            chat_id,
+                            date,
+                            score,
+                            score * 2 / 10
+                        ])
+                        .unwrap();
                     n += 1;
                 }
             }
@@ -73,80 +139,86 @@ fn main() {
         )
         .unwrap();
         tx.commit().unwrap();
-        c.execute_batch("ANALYZE").unwrap();
-    });
+        chat_id
+    };
+    let seeded = seeding.elapsed();
+    let migrating = Instant::now();
+    let store = Store::open(&path).unwrap();
+    let migrated = migrating.elapsed();
+    store.with_connection(|c| c.execute_batch("ANALYZE").unwrap());
     println!(
-        "seeded {total} answers ({members} members x {days} days) in {:.1} s",
-        seeding.elapsed().as_secs_f64()
+        "seeded {total} answers ({members} members x {days} days) in {:.1} s; migration to the latest schema \
+         (back-filling week and month totals) {:.2} s",
+        seeded.as_secs_f64(),
+        migrated.as_secs_f64()
     );
 
-    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let week = drillbot::schedule::week_start(today);
-    let month = drillbot::schedule::month_start(today);
-    let w = time(200, || store.leaderboard(chat.id, Some(week)).unwrap());
-    let m = time(100, || store.leaderboard(chat.id, Some(month)).unwrap());
-    let a = time(200, || store.leaderboard(chat.id, None).unwrap());
-    println!(
-        "leaderboard week:  {:>8.3} ms  ({} rows)",
-        w.as_secs_f64() * 1e3,
-        store.leaderboard(chat.id, Some(week)).unwrap().len()
-    );
-    println!(
-        "leaderboard month: {:>8.3} ms  ({} rows)",
-        m.as_secs_f64() * 1e3,
-        store.leaderboard(chat.id, Some(month)).unwrap().len()
-    );
-    println!(
-        "leaderboard all:   {:>8.3} ms  ({} rows, totals table)",
-        a.as_secs_f64() * 1e3,
-        store.leaderboard(chat.id, None).unwrap().len()
-    );
-    let plan: Vec<String> = store.with_connection(|c| {
-        let mut s = c
-            .prepare("EXPLAIN QUERY PLAN SELECT user_id, SUM(points), COUNT(*) FROM answers WHERE chat_id = 1 AND counted = 1 AND local_date >= '2026-11-23' GROUP BY user_id")
-            .unwrap();
-        s.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect()
-    });
-    println!("week plan: {}", plan.join(" | "));
-
-    // Answer commits: one transaction each (WAL, synchronous=NORMAL), as `/answer` does.
-    let (round, _) = (
-        store
-            .create_round(
-                chat.id,
-                today + chrono::Duration::days(1),
-                "q2",
-                now,
-                now + chrono::Duration::hours(9),
-                |_| None,
-            )
-            .unwrap()
-            .unwrap(),
-        (),
-    );
-    let commits = 2000;
-    let start = Instant::now();
-    for u in 0..commits {
-        store
-            .save_answer(&NewAnswer {
-                round_id: round.id,
-                chat_id: chat.id,
-                local_date: round.local_date,
-                user_id: (u % members) as i64 + 1,
-                body: "一个足够长的答案，包含三次握手和序列号",
-                score: 50,
-                covered: &[0, 1],
-                verdict: Verdict::Graded,
-                at: now,
-                previous_round_date: Some(today),
-                final_pick: false,
-            })
-            .unwrap();
+    let periods = [
+        (
+            Period::Week,
+            "week",
+            drillbot::schedule::week_start(today).to_string(),
+        ),
+        (
+            Period::Month,
+            "month",
+            drillbot::schedule::month_start(today).to_string(),
+        ),
+        (Period::All, "all", "0000-01-01".to_string()),
+    ];
+    // Same rows as the naive sum over the answers, in the same order.
+    let conn = Connection::open(&path).unwrap();
+    for (period, name, since) in &periods {
+        let board = store.leaderboard(chat_id, *period, today).unwrap();
+        assert_eq!(board, scan(&conn, chat_id, since), "{name} board");
     }
-    let per = start.elapsed() / commits as u32;
-    println!(
-        "answer commit:     {:>8.3} ms  ({:.0} commits/s)",
-        per.as_secs_f64() * 1e3,
-        1.0 / per.as_secs_f64()
-    );
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(queries); periods.len()];
+    for _ in 0..queries {
+        for (i, (period, _, _)) in periods.iter().enumerate() {
+            let started = Instant::now();
+            std::hint::black_box(store.leaderboard(chat_id, *period, today).unwrap());
+            times[i].push(started.elapsed());
+        }
+    }
+    for (i, (period, name, since)) in periods.iter().enumerate() {
+        let t = &mut times[i];
+        t.sort();
+        let p50 = t[t.len() / 2];
+        let p99 = t[(t.len() * 99).div_ceil(100) - 1];
+        let mut scan_times: Vec<Duration> = (0..scans)
+            .map(|_| {
+                let started = Instant::now();
+                std::hint::black_box(scan(&conn, chat_id, since));
+                started.elapsed()
+            })
+            .collect();
+        scan_times.sort();
+        let scan_time = scan_times[scan_times.len() / 2];
+        let rows = store.leaderboard(chat_id, *period, today).unwrap().len();
+        let before = if *period == Period::All {
+            "the same before period_totals".to_string()
+        } else {
+            let mut t: Vec<Duration> = (0..queries.div_ceil(5))
+                .map(|_| {
+                    let started = Instant::now();
+                    std::hint::black_box(indexed_sum(&conn, chat_id, since));
+                    started.elapsed()
+                })
+                .collect();
+            t.sort();
+            format!(
+                "before period_totals (sum through answers_board) p50 {:.3} ms, p99 {:.3} ms",
+                ms(t[t.len() / 2]),
+                ms(t[(t.len() * 99).div_ceil(100) - 1])
+            )
+        };
+        println!(
+            "leaderboard {name:<5}: p50 {:>6.3} ms, p99 {:>6.3} ms, scan {:>7.1} ms, scan/p99 {:>5.0}x  ({rows} rows; \
+             {before})",
+            ms(p50),
+            ms(p99),
+            ms(scan_time),
+            scan_time.as_secs_f64() / p99.as_secs_f64()
+        );
+    }
 }

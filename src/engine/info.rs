@@ -53,12 +53,7 @@ impl Engine {
     /// `/leaderboard [week|month|all]`: the top ten, plus the caller's own line when outside it.
     pub(super) fn leaderboard(&self, ctx: &Ctx<'_>, period: Period) -> Handled {
         let today = schedule::local_date(ctx.now, ctx.chat.settings.timezone);
-        let since = match period {
-            Period::Week => Some(schedule::week_start(today)),
-            Period::Month => Some(schedule::month_start(today)),
-            Period::All => None,
-        };
-        let rows = self.store.leaderboard(ctx.chat.id, since)?;
+        let rows = self.store.leaderboard(ctx.chat.id, period, today)?;
         let ranks = rank(&rows);
         let line = |i: usize| BoardLine {
             rank: ranks[i],

@@ -1,12 +1,15 @@
 //! Leaderboards, streaks and per-member figures.
 //!
-//! Week and month boards sum revealed answers through the covering index `answers_board`; the all-time board
-//! reads the `totals` table maintained at each reveal (`cargo bench --bench leaderboard` measures both).
+//! Every board reads totals maintained at each reveal, one row per member: the week's and the month's in
+//! `period_totals`, all time in `totals`, so no board sums answers (`cargo bench --bench leaderboard` measures
+//! them against that sum).
 
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreResult, date_str, parse_date};
+use crate::schedule;
+use crate::vocab::Period;
 
 /// One member on a leaderboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +47,13 @@ pub struct ScoreRow {
 }
 
 impl Store {
-    /// Every member with points in the chat since `since` (all time when `None`), best first; ties by
-    /// answers, then name.
+    /// Every member with revealed answers in the chat in `period` (the week or the month containing `today`, a
+    /// local date, or all time), best first; ties by answers, then name.
     pub fn leaderboard(
         &self,
         chat_id: i64,
-        since: Option<NaiveDate>,
+        period: Period,
+        today: NaiveDate,
     ) -> StoreResult<Vec<BoardRow>> {
         let conn = self.read();
         let map = |r: &rusqlite::Row<'_>| {
@@ -60,28 +64,26 @@ impl Store {
                 answers: r.get(3)?,
             })
         };
-        let rows: Vec<BoardRow> = match since {
-            Some(since) => {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT b.user_id, u.display_name, b.points, b.answers FROM (
-                         SELECT user_id, SUM(points) AS points, COUNT(*) AS answers FROM answers
-                         WHERE chat_id = ?1 AND counted = 1 AND local_date >= ?2 GROUP BY user_id
-                     ) b JOIN users u ON u.id = b.user_id
-                     ORDER BY b.points DESC, b.answers DESC, u.display_name",
-                )?;
-                stmt.query_map(params![chat_id, date_str(since)], map)?
-                    .collect::<Result<_, _>>()?
-            }
-            None => {
+        let (key, start) = match period {
+            Period::Week => ("week", schedule::week_start(today)),
+            Period::Month => ("month", schedule::month_start(today)),
+            Period::All => {
                 let mut stmt = conn.prepare_cached(
                     "SELECT t.user_id, u.display_name, t.points, t.answered FROM totals t
                      JOIN users u ON u.id = t.user_id
                      WHERE t.chat_id = ?1 ORDER BY t.points DESC, t.answered DESC, u.display_name",
                 )?;
-                stmt.query_map([chat_id], map)?.collect::<Result<_, _>>()?
+                return Ok(stmt.query_map([chat_id], map)?.collect::<Result<_, _>>()?);
             }
         };
-        Ok(rows)
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.user_id, u.display_name, p.points, p.answered FROM period_totals p
+             JOIN users u ON u.id = p.user_id
+             WHERE p.chat_id = ?1 AND p.period = ?2 AND p.start = ?3
+             ORDER BY p.points DESC, p.answered DESC, u.display_name",
+        )?;
+        let rows = stmt.query_map(params![chat_id, key, date_str(start)], map)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A member's streak in a chat.

@@ -65,7 +65,8 @@ fn query_rounds(
     sql_where: &str,
     p: impl rusqlite::Params,
 ) -> StoreResult<Vec<RoundRow>> {
-    let mut stmt = conn.prepare(&format!(
+    // Cached: the same few lookups run for every command (`cargo bench --bench answers`).
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ROUND_COLUMNS} FROM rounds WHERE {sql_where}"
     ))?;
     let rows = stmt.query_map(p, round_from_row)?;
@@ -220,11 +221,12 @@ impl Store {
         chat_id: i64,
         date: NaiveDate,
     ) -> StoreResult<Option<NaiveDate>> {
-        let d: Option<String> = self.read().query_row(
-            "SELECT MAX(local_date) FROM rounds WHERE chat_id = ?1 AND skipped = 0 AND local_date < ?2",
-            params![chat_id, date_str(date)],
-            |r| r.get(0),
-        )?;
+        let d: Option<String> = self
+            .read()
+            .prepare_cached(
+                "SELECT MAX(local_date) FROM rounds WHERE chat_id = ?1 AND skipped = 0 AND local_date < ?2",
+            )?
+            .query_row(params![chat_id, date_str(date)], |r| r.get(0))?;
         d.as_deref().map(parse_date).transpose()
     }
 

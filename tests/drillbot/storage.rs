@@ -477,3 +477,80 @@ fn db_check_of_a_missing_file_is_refused_and_creates_nothing() {
         assert!(!missing.exists(), "no empty database was created");
     }
 }
+
+#[test]
+fn week_and_month_totals_are_back_filled_from_answers_revealed_before_the_upgrade() {
+    use chrono::NaiveDate;
+    use drillbot::vocab::Period;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v9.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        drillbot::store::migrations()
+            .to_version(&mut conn, 9)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO chats (id, platform, external_id, language, timezone, post_time, reveal_time, seed, created_at)
+                 VALUES (1, 'telegram', '-1', 'zh', 'Asia/Shanghai', '09:00', '21:00', 1, 0);
+             INSERT INTO users (id, platform, external_id, display_name) VALUES (1, 'telegram', '1', 'ann'),
+                 (2, 'telegram', '2', 'bob');",
+        )
+        .unwrap();
+        // Sunday 29 November (last week, last month), Monday 30 November (this week, last month), Tuesday
+        // 1 December (this week, this month); one answer not revealed yet.
+        for (n, date, revealed) in [
+            (1, "2026-11-29", true),
+            (2, "2026-11-30", true),
+            (3, "2026-12-01", true),
+            (4, "2026-12-02", false),
+        ] {
+            conn.execute(
+                "INSERT INTO rounds (id, chat_id, local_date, number, question_id, posted_at, reveal_at)
+                 VALUES (?1, 1, ?2, ?1, 'q', 0, 0)",
+                rusqlite::params![n, date],
+            )
+            .unwrap();
+            for (user, points) in [(1, 10 * n), (2, 3 * n)] {
+                conn.execute(
+                    "INSERT INTO answers (round_id, user_id, chat_id, local_date, body, score, verdict, points, counted,
+                                          submitted_at)
+                     VALUES (?1, ?2, 1, ?3, 'x', 50, 'graded', ?4, ?5, 0)",
+                    rusqlite::params![n, user, date, points, revealed],
+                )
+                .unwrap();
+            }
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let board = |period, today: &str| -> Vec<(String, i64, i64)> {
+        store
+            .leaderboard(
+                1,
+                period,
+                NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap(),
+            )
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.name, r.points, r.answers))
+            .collect()
+    };
+    let row = |name: &str, points, answers| (name.to_string(), points, answers);
+    assert_eq!(
+        board(Period::Week, "2026-12-02"),
+        vec![row("ann", 50, 2), row("bob", 15, 2)]
+    );
+    assert_eq!(
+        board(Period::Month, "2026-12-02"),
+        vec![row("ann", 30, 1), row("bob", 9, 1)]
+    );
+    assert_eq!(
+        board(Period::Week, "2026-11-29"),
+        vec![row("ann", 10, 1), row("bob", 3, 1)]
+    );
+    assert_eq!(
+        board(Period::Month, "2026-11-30"),
+        vec![row("ann", 30, 2), row("bob", 9, 2)]
+    );
+    // The all-time board reads `totals`, which this database never filled.
+    assert!(board(Period::All, "2026-12-02").is_empty());
+}
